@@ -1,0 +1,133 @@
+"""The registry of resource types: built-in kinds and CRDs alike are data here.
+
+Handlers look a resource up per request (as kube's CRD handler does), so adding or
+removing a type at runtime never touches the HTTP routes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from machinery import FieldError
+
+Obj = dict[str, Any]
+
+# kube-apiserver's full verb set for a stored resource (discovery lists them in this order).
+ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+
+
+@dataclass(frozen=True)
+class ScalePaths:
+    """Where a scalable kind keeps its replica counts (CRD `subresources.scale` shape)."""
+
+    spec_replicas: str = ".spec.replicas"
+    status_replicas: str = ".status.replicas"
+    label_selector: str | None = ".status.selector"
+
+
+class Strategy:
+    """Per-kind behaviour hooks; the default is a plain object with no rules.
+
+    Mirrors kube's `rest.RESTCreateStrategy`/`RESTUpdateStrategy`: handlers stay generic and
+    call these at fixed points. Every hook is a pure function of its arguments.
+    """
+
+    # "subdomain" (DNS-1123 subdomain, most kinds), "label" (DNS-1123 label: namespaces,
+    # services), "path" (anything without '/' or '%', e.g. RBAC roles).
+    name_rule: str = "subdomain"
+
+    def prepare_for_create(self, obj: Obj) -> None:
+        """Default fields and clear what a client may not set (e.g. status on kinds with /status)."""
+
+    def prepare_for_update(self, obj: Obj, old: Obj) -> None:
+        """Carry over what an update of the main resource must not change."""
+
+    def validate(self, obj: Obj) -> list[FieldError]:
+        """Kind-specific validation of a new or updated object (metadata is checked generically)."""
+        return []
+
+    def validate_update(self, obj: Obj, old: Obj) -> list[FieldError]:
+        """Rules that compare with the stored object (immutable fields)."""
+        return []
+
+    def field_values(self, obj: Obj) -> dict[str, str]:
+        """Fields usable in a fieldSelector beyond metadata.name/metadata.namespace."""
+        return {}
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    group: str
+    version: str
+    kind: str
+    plural: str
+    singular: str
+    namespaced: bool
+    short_names: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    verbs: tuple[str, ...] = ALL_VERBS
+    subresources: tuple[str, ...] = ()  # "status", "scale"
+    strategy: Strategy = field(default_factory=Strategy)
+    scale: ScalePaths | None = None
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def list_kind(self) -> str:
+        return self.kind + "List"
+
+    @property
+    def storage_prefix(self) -> str:
+        """kube's etcd layout: core kinds at /registry/<resource>/, others under their group."""
+        base = f"/registry/{self.group}/{self.plural}/" if self.group else f"/registry/{self.plural}/"
+        return base
+
+    def key(self, namespace: str | None, name: str) -> str:
+        return f"{self.storage_prefix}{namespace}/{name}" if self.namespaced else f"{self.storage_prefix}{name}"
+
+    def prefix(self, namespace: str | None) -> str:
+        return f"{self.storage_prefix}{namespace}/" if self.namespaced and namespace else self.storage_prefix
+
+
+class Registry:
+    """Resource types by (group, version, plural), with the lookups discovery and kubectl need."""
+
+    def __init__(self, types: Iterable[ResourceType] = ()) -> None:
+        self._types: dict[tuple[str, str, str], ResourceType] = {}
+        self.listeners: list[Callable[[], None]] = []
+        for t in types:
+            self.add(t)
+
+    def add(self, rt: ResourceType) -> None:
+        self._types[(rt.group, rt.version, rt.plural)] = rt
+        self._changed()
+
+    def remove(self, group: str, version: str, plural: str) -> None:
+        if self._types.pop((group, version, plural), None) is not None:
+            self._changed()
+
+    def _changed(self) -> None:
+        for fn in self.listeners:
+            fn()
+
+    def lookup(self, group: str, version: str, plural: str) -> ResourceType | None:
+        return self._types.get((group, version, plural))
+
+    def by_kind(self, group: str, kind: str) -> ResourceType | None:
+        return next((t for t in self._types.values() if t.group == group and t.kind == kind), None)
+
+    def all(self) -> list[ResourceType]:
+        return list(self._types.values())
+
+    def group_versions(self) -> dict[str, list[str]]:
+        """Group -> served versions, in registration order (the preferred version first)."""
+        out: dict[str, list[str]] = {}
+        for t in self._types.values():
+            versions = out.setdefault(t.group, [])
+            if t.version not in versions:
+                versions.append(t.version)
+        return out
