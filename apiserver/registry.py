@@ -38,8 +38,11 @@ class Strategy:
     # services), "path" (anything without '/' or '%', e.g. RBAC roles).
     name_rule: str = "subdomain"
 
+    def default(self, obj: Obj) -> None:
+        """Fill defaults in place (kube's SetDefaults_*), run on every create, update and patch result."""
+
     def prepare_for_create(self, obj: Obj) -> None:
-        """Default fields and clear what a client may not set (e.g. status on kinds with /status)."""
+        """Set server-initialised fields after the generic step cleared status (e.g. pod phase Pending)."""
 
     def prepare_for_update(self, obj: Obj, old: Obj) -> None:
         """Carry over what an update of the main resource must not change."""

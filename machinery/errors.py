@@ -199,7 +199,9 @@ class AlreadyExists(ApiError):
 class Conflict(ApiError):
     code, reason = 409, "Conflict"
 
-    MODIFIED: ClassVar[str] = "the object has been modified; please apply your changes to the latest version and try again"
+    MODIFIED: ClassVar[str] = (
+        "the object has been modified; please apply your changes to the latest version and try again"
+    )
 
     @classmethod
     def of(cls, group: str, resource: str, name: str, why: str = MODIFIED) -> Conflict:

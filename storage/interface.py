@@ -128,7 +128,10 @@ class Store(Protocol):
         ...
 
     async def delete(self, key: str, *, revision: int | None = None) -> KeyValue:
-        """Delete (conditionally on mod revision). Returns the deleted value. KeyNotFound, RevisionConflict."""
+        """Delete (conditionally on mod revision): the deleted value at the delete's revision.
+
+        KeyNotFound, RevisionConflict.
+        """
         ...
 
     def watch(self, prefix: str, *, since: int) -> AsyncIterator[Event]:

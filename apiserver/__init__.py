@@ -1,0 +1,1 @@
+"""mini-apiserver: the HTTP layer composing storage, machinery, crd and admission."""

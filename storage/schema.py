@@ -1,0 +1,129 @@
+"""The log table and the per-dialect pieces: everything database-specific lives here.
+
+One append-only table, as kine keeps it: every create, update and delete is a row whose `id`
+is the global revision. Unlike kine, ids are assigned by the (single, locked) writer as
+MAX(id)+1, so the log has no gaps and a watcher never has to wait for or skip a hole.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    Engine,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    make_url,
+)
+from sqlalchemy.pool import QueuePool
+
+metadata = MetaData()
+
+# BigInteger on PostgreSQL; plain INTEGER on SQLite so `id` is the rowid (fast primary key).
+_Revision = BigInteger().with_variant(Integer(), "sqlite")
+# Byte-wise key order everywhere (prefix ranges rely on it): SQLite's default is BINARY already.
+_Key = String().with_variant(String(collation="C"), "postgresql")
+
+kv = Table(
+    "kv",
+    metadata,
+    Column("id", _Revision, primary_key=True, autoincrement=False),
+    Column("name", _Key, nullable=False),
+    Column("create_revision", _Revision, nullable=False),
+    Column("prev_revision", _Revision, nullable=False),  # 0 for a key's first create
+    Column("deleted", Boolean, nullable=False),
+    Column("value", LargeBinary, nullable=False),
+)
+Index("kv_name_id", kv.c.name, kv.c.id)
+# Two writers replacing the same predecessor can't both commit (kine's optimistic guard).
+Index("kv_name_prev", kv.c.name, kv.c.prev_revision, unique=True)
+
+kv_meta = Table(
+    "kv_meta",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", _Revision, nullable=False),
+)
+COMPACT_KEY = "compact_revision"  # reads below it fail
+PROGRESS_KEY = "compacted_through"  # deletions are done up to here (may lag after a crash)
+
+
+@dataclass
+class Database:
+    """The engines for one URL: one connection for the writer, a pool for readers."""
+
+    writer: Engine
+    reader: Engine
+    cleanup_dir: str | None = None
+    dialect: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.dialect = self.writer.dialect.name
+
+    def dispose(self) -> None:
+        self.writer.dispose()
+        self.reader.dispose()
+        if self.cleanup_dir:
+            shutil.rmtree(self.cleanup_dir, ignore_errors=True)
+
+
+def connect(url: str) -> Database:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return Database(_engine(url, pool_size=1, begin=None), _engine(url, pool_size=8, begin=None))
+    cleanup = None
+    if parsed.database in (None, "", ":memory:"):
+        # A throw-away store is a temporary file, not :memory:, so the writer and the readers
+        # share it through WAL without shared-cache table locks.
+        base = "/dev/shm" if os.path.isdir("/dev/shm") else None
+        cleanup = tempfile.mkdtemp(prefix="mini-apiserver-", dir=base)
+        parsed = parsed.set(database=os.path.join(cleanup, "store.db"))
+    url = parsed.render_as_string(hide_password=False)
+    writer = _sqlite_engine(url, pool_size=1, begin="BEGIN IMMEDIATE")
+    reader = _sqlite_engine(url, pool_size=8, begin="BEGIN")
+    return Database(writer, reader, cleanup)
+
+
+def _engine(url: str, *, pool_size: int, begin: str | None) -> Engine:
+    return create_engine(url, poolclass=QueuePool, pool_size=pool_size, max_overflow=0, pool_pre_ping=False)
+
+
+def _sqlite_engine(url: str, *, pool_size: int, begin: str) -> Engine:
+    engine = create_engine(
+        url,
+        poolclass=QueuePool,
+        pool_size=pool_size,
+        max_overflow=0,
+        connect_args={"check_same_thread": False, "timeout": 30},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (SQLAlchemy's pysqlite recipe)
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode: a commit survives kill -9 (only power loss can drop the last ones).
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=30000")  # kine's default
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # The writer takes the write lock up front, so its reads and writes see one state.
+        conn.exec_driver_sql(begin)
+
+    return engine

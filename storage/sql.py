@@ -1,0 +1,561 @@
+"""SQLStore: the revisioned store on SQLAlchemy Core.
+
+Writes go to one writer thread that group-commits whatever is queued (up to MAX_BATCH) in one
+transaction and acknowledges each caller only after the commit. Reads run in a thread pool on
+their own connections (WAL: readers never wait for the writer). Committed events are handed
+to the event loop and fanned out to watchers; a watch replays history from the log first and
+drops the live events it has already replayed (kine's subscribe-replay-deduplicate order).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from storage.interface import (
+    Compacted,
+    Event,
+    FutureRevision,
+    KeyExists,
+    KeyNotFound,
+    KeyValue,
+    RevisionConflict,
+    StoreError,
+    StoreUnavailable,
+    WatchOverflow,
+)
+from storage.schema import COMPACT_KEY, PROGRESS_KEY, Database, connect, kv, kv_meta, metadata
+
+log = logging.getLogger("storage")
+
+MAX_BATCH = 500  # writes per transaction; kine polls in batches of 500 too
+HISTORY_PAGE = 1000  # rows per replay query, so a long replay never holds one read open for long
+# Events a watcher may have queued before it is cut off. The apiserver's watch cache is the
+# usual (and prompt) consumer; one group commit alone can publish MAX_BATCH events at once.
+WATCH_BUFFER = 20 * MAX_BATCH
+COMPACT_BATCH = 1000  # revisions per compaction transaction (kine's --compact-batch-size)
+COMPACT_WINDOW = 300.0  # seconds of history kept: kube-apiserver compacts every 5 minutes
+COMPACT_INTERVAL = 60.0  # how often the compactor samples the revision and runs
+
+
+@dataclass(slots=True)
+class _Write:
+    op: str  # "create" | "update" | "delete"
+    key: str
+    value: bytes
+    expected: int | None
+    future: asyncio.Future[KeyValue]
+
+
+@dataclass(slots=True)
+class _Job:
+    """Any other work that must hold the write lock (compaction batches)."""
+
+    fn: Callable[[Connection], Any]
+    future: asyncio.Future[Any]
+
+
+@dataclass(slots=True)
+class _Latest:
+    id: int
+    create_revision: int
+    deleted: bool
+    value: bytes
+
+
+_STOP = object()
+
+
+@dataclass(eq=False)
+class _Subscriber:
+    prefix: str
+    events: deque[Event] = field(default_factory=deque)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    overflowed: bool = False
+
+
+class SQLStore:
+    """See storage.interface.Store for the contract."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        compact_window: float = COMPACT_WINDOW,
+        compact_interval: float = COMPACT_INTERVAL,
+        watch_buffer: int = WATCH_BUFFER,
+    ) -> None:
+        self.url = url
+        self.compact_window = compact_window
+        self.compact_interval = compact_interval
+        self.watch_buffer = watch_buffer
+        self._db: Database | None = None
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._subs: set[_Subscriber] = set()
+        self._revision = 0
+        self._compact_revision = 0
+        self._compactor: asyncio.Task[None] | None = None
+        self._unfinished_compaction = False
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._db = await asyncio.to_thread(self._open)
+        self._thread = threading.Thread(target=self._writer_loop, name="store-writer", daemon=True)
+        self._thread.start()
+        if self.compact_interval > 0:
+            self._compactor = asyncio.create_task(self._compact_periodically())
+
+    def _open(self) -> Database:
+        db = connect(self.url)
+        metadata.create_all(db.writer)
+        with db.reader.begin() as conn:
+            self._revision = self._head(conn)
+            self._compact_revision = self._read_compact_revision(conn)
+            self._unfinished_compaction = _get_meta(conn, PROGRESS_KEY) < self._compact_revision
+        return db
+
+    async def close(self) -> None:
+        if self._compactor:
+            self._compactor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._compactor
+        if self._thread:
+            self._queue.put(_STOP)  # queued writes before it still commit
+            await asyncio.to_thread(self._thread.join)
+            self._thread = None
+        for sub in list(self._subs):
+            sub.overflowed = True  # ends their iterators
+            sub.wake.set()
+        if self._db:
+            self._db.dispose()
+            self._db = None
+
+    @property
+    def revision(self) -> int:
+        return self._revision
+
+    @property
+    def compact_revision(self) -> int:
+        return self._compact_revision
+
+    # ---- reads -----------------------------------------------------------------------------
+
+    async def _read(self, fn: Callable[[Connection], Any]) -> Any:
+        assert self._db is not None, "store not started"
+        db = self._db
+
+        def run() -> Any:
+            try:
+                with db.reader.begin() as conn:
+                    return fn(conn)
+            except SQLAlchemyError as err:
+                raise _unavailable(err) from err
+
+        return await asyncio.to_thread(run)
+
+    @staticmethod
+    def _head(conn: Connection) -> int:
+        return int(conn.execute(select(func.max(kv.c.id))).scalar() or 0)
+
+    @staticmethod
+    def _read_compact_revision(conn: Connection) -> int:
+        return _get_meta(conn, COMPACT_KEY)
+
+    def _read_revision(self, conn: Connection, revision: int | None) -> int:
+        """The revision to read at, checked against compaction in the same snapshot."""
+        head = self._head(conn)
+        if revision is None or revision == 0:
+            return head
+        if revision > head:
+            raise FutureRevision(revision, head)
+        compacted = self._read_compact_revision(conn)
+        if revision < compacted:
+            raise Compacted(revision, compacted)
+        return revision
+
+    async def current_revision(self) -> int:
+        return int(await self._read(self._head))
+
+    async def get(self, key: str, *, revision: int | None = None) -> KeyValue:
+        def run(conn: Connection) -> KeyValue:
+            at = self._read_revision(conn, revision)
+            row = conn.execute(
+                select(kv.c.id, kv.c.create_revision, kv.c.deleted, kv.c.value)
+                .where(kv.c.name == key, kv.c.id <= at)
+                .order_by(kv.c.id.desc())
+                .limit(1)
+            ).first()
+            if row is None or row.deleted:
+                raise KeyNotFound(key)
+            return KeyValue(key, row.value, row.id, row.create_revision)
+
+        result: KeyValue = await self._read(run)
+        return result
+
+    def _latest_in_range(self, prefix: str, after: str, at: int) -> Any:
+        conds = [*_under(prefix), kv.c.id <= at]
+        if after:
+            conds.append(kv.c.name > after)
+        return select(func.max(kv.c.id).label("mid")).where(*conds).group_by(kv.c.name).subquery()
+
+    async def range(
+        self, prefix: str, *, revision: int | None = None, limit: int = 0, after: str = ""
+    ) -> tuple[list[KeyValue], int, bool]:
+        def run(conn: Connection) -> tuple[list[KeyValue], int, bool]:
+            at = self._read_revision(conn, revision)
+            latest = self._latest_in_range(prefix, after, at)
+            query = (
+                select(kv.c.name, kv.c.id, kv.c.create_revision, kv.c.value)
+                .join(latest, kv.c.id == latest.c.mid)
+                .where(kv.c.deleted.is_(False))
+                .order_by(kv.c.name)
+            )
+            if limit > 0:
+                query = query.limit(limit + 1)
+            rows = conn.execute(query).all()
+            more = limit > 0 and len(rows) > limit
+            items = [KeyValue(r.name, r.value, r.id, r.create_revision) for r in rows[: limit or None]]
+            return items, at, more
+
+        result: tuple[list[KeyValue], int, bool] = await self._read(run)
+        return result
+
+    async def count(self, prefix: str, *, revision: int | None = None, after: str = "") -> int:
+        def run(conn: Connection) -> int:
+            at = self._read_revision(conn, revision)
+            latest = self._latest_in_range(prefix, after, at)
+            query = (
+                select(func.count())
+                .select_from(kv)
+                .join(latest, kv.c.id == latest.c.mid)
+                .where(kv.c.deleted.is_(False))
+            )
+            return int(conn.execute(query).scalar() or 0)
+
+        result: int = await self._read(run)
+        return result
+
+    # ---- writes ----------------------------------------------------------------------------
+
+    def _submit(self, item: _Write | _Job) -> None:
+        if self._thread is None:
+            raise StoreUnavailable("store is closed")
+        self._queue.put(item)
+
+    async def _write(self, op: str, key: str, value: bytes, expected: int | None) -> KeyValue:
+        assert self._loop is not None, "store not started"
+        fut: asyncio.Future[KeyValue] = self._loop.create_future()
+        self._submit(_Write(op, key, value, expected, fut))
+        return await fut
+
+    async def create(self, key: str, value: bytes) -> KeyValue:
+        return await self._write("create", key, value, None)
+
+    async def update(self, key: str, value: bytes, *, revision: int) -> KeyValue:
+        return await self._write("update", key, value, revision)
+
+    async def delete(self, key: str, *, revision: int | None = None) -> KeyValue:
+        return await self._write("delete", key, b"", revision)
+
+    def _writer_loop(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is _STOP:
+                break
+            batch = [first]
+            while len(batch) < MAX_BATCH:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    stopping = True
+                    break
+                batch.append(item)
+            writes = [b for b in batch if isinstance(b, _Write)]
+            if writes:
+                outcome = self._commit_writes(writes)
+                self._call_in_loop(self._deliver, writes, outcome)
+            for job in (b for b in batch if isinstance(b, _Job)):
+                self._run_job(job)
+
+    def _call_in_loop(self, fn: Callable[..., None], *args: Any) -> None:
+        assert self._loop is not None
+        with contextlib.suppress(RuntimeError):  # the loop closed under us: nobody is waiting
+            self._loop.call_soon_threadsafe(fn, *args)
+
+    def _commit_writes(self, writes: list[_Write]) -> list[Event | StoreError] | StoreError:
+        """Apply a batch in one transaction: per-write results, or one error for the whole batch."""
+        assert self._db is not None
+        try:
+            with self._db.writer.begin() as conn:
+                head = self._head(conn)
+                latest = self._load_latest(conn, {w.key for w in writes})
+                results: list[Event | StoreError] = []
+                rows: list[dict[str, Any]] = []
+                for w in writes:
+                    cur = latest.get(w.key)
+                    result = _apply(w, cur, head + len(rows) + 1)
+                    results.append(result)
+                    if isinstance(result, Event):
+                        # A re-create points at the tombstone, so (name, prev_revision) stays unique.
+                        rows.append(_row(result, prev_revision=cur.id if cur else 0))
+                        kvp = result.kv
+                        latest[w.key] = _Latest(kvp.mod_revision, kvp.create_revision, result.type == "DELETE",
+                                                kvp.value)
+                if rows:
+                    conn.execute(insert(kv), rows)
+            return results
+        except SQLAlchemyError as err:
+            log.error("write batch of %d failed: %s", len(writes), err)
+            return _unavailable(err)
+
+    @staticmethod
+    def _load_latest(conn: Connection, keys: set[str]) -> dict[str, _Latest]:
+        found: dict[str, _Latest] = {}
+        names = list(keys)
+        for i in range(0, len(names), 500):  # stay well under SQLite's bound-parameter limit
+            latest = (
+                select(func.max(kv.c.id).label("mid"))
+                .where(kv.c.name.in_(names[i : i + 500]))
+                .group_by(kv.c.name)
+                .subquery()
+            )
+            rows = conn.execute(
+                select(kv.c.name, kv.c.id, kv.c.create_revision, kv.c.deleted, kv.c.value).join(
+                    latest, kv.c.id == latest.c.mid
+                )
+            )
+            for r in rows:
+                found[r.name] = _Latest(r.id, r.create_revision, r.deleted, r.value)
+        return found
+
+    def _deliver(self, writes: list[_Write], outcome: list[Event | StoreError] | StoreError) -> None:
+        """On the event loop: publish the committed events, then acknowledge the callers."""
+        results = [outcome] * len(writes) if isinstance(outcome, StoreError) else outcome
+        events = [r for r in results if isinstance(r, Event)]
+        if events:
+            self._revision = max(self._revision, events[-1].revision)
+            self._publish(events)
+        for w, result in zip(writes, results, strict=True):
+            if w.future.done():
+                continue
+            if isinstance(result, Event):
+                w.future.set_result(_acknowledged(result))
+            else:
+                w.future.set_exception(result)
+
+    def _publish(self, events: list[Event]) -> None:
+        for sub in self._subs:
+            if sub.overflowed:
+                continue
+            matched = [e for e in events if e.kv.key.startswith(sub.prefix)]
+            if not matched:
+                continue
+            if len(sub.events) + len(matched) > self.watch_buffer:
+                sub.overflowed = True
+                sub.events.clear()
+            else:
+                sub.events.extend(matched)
+            sub.wake.set()
+
+    # ---- watch -----------------------------------------------------------------------------
+
+    async def watch(self, prefix: str, *, since: int) -> AsyncIterator[Event]:
+        sub = _Subscriber(prefix)
+        self._subs.add(sub)  # live events from now on are buffered
+        try:
+            last = since
+            while True:  # replay what is already committed, page by page
+                page: list[Event] = await self._read(partial(self._history, prefix=prefix, since=since, after=last))
+                for event in page:
+                    yield event
+                    last = event.revision
+                if len(page) < HISTORY_PAGE:
+                    break
+            while True:
+                while sub.events:
+                    event = sub.events.popleft()
+                    if event.revision > last:
+                        last = event.revision
+                        yield event
+                if sub.overflowed:
+                    raise WatchOverflow(f"watcher on {prefix} fell more than {self.watch_buffer} events behind")
+                sub.wake.clear()
+                await sub.wake.wait()
+        finally:
+            self._subs.discard(sub)
+
+    def _history(self, conn: Connection, *, prefix: str, since: int, after: int) -> list[Event]:
+        compacted = self._read_compact_revision(conn)
+        if since < compacted:
+            raise Compacted(since, compacted)
+        prev = kv.alias("prev")
+        rows = conn.execute(
+            select(
+                kv.c.id, kv.c.name, kv.c.create_revision, kv.c.deleted, kv.c.value,
+                prev.c.id.label("p_id"), prev.c.create_revision.label("p_create"),
+                prev.c.deleted.label("p_deleted"), prev.c.value.label("p_value"),
+            )
+            .outerjoin(prev, prev.c.id == kv.c.prev_revision)
+            .where(kv.c.id > after, *_under(prefix))
+            .order_by(kv.c.id)
+            .limit(HISTORY_PAGE)
+        ).all()
+        return [_event(r) for r in rows]
+
+    # ---- compaction ------------------------------------------------------------------------
+
+    async def _job(self, fn: Callable[[Connection], Any]) -> Any:
+        assert self._loop is not None
+        fut: asyncio.Future[Any] = self._loop.create_future()
+        self._submit(_Job(fn, fut))
+        return await fut
+
+    def _run_job(self, job: _Job) -> None:
+        assert self._db is not None
+        try:
+            with self._db.writer.begin() as conn:
+                result = job.fn(conn)
+            self._call_in_loop(_resolve, job.future, result, None)
+        except (SQLAlchemyError, StoreError) as err:
+            error = err if isinstance(err, StoreError) else _unavailable(err)
+            self._call_in_loop(_resolve, job.future, None, error)
+
+    async def compact(self, revision: int) -> None:
+        """Mark `revision` compacted first (reads below it fail from now on), then delete in batches.
+
+        Each batch records how far it got, so a compaction cut short by a crash is finished by the
+        next one instead of leaving superseded rows that would reappear as live values.
+        """
+
+        def mark(conn: Connection) -> tuple[int, int]:
+            head = self._head(conn)
+            if revision > head:
+                raise FutureRevision(revision, head)
+            target = max(revision, self._read_compact_revision(conn))
+            _set_meta(conn, COMPACT_KEY, target)
+            return _get_meta(conn, PROGRESS_KEY), target
+
+        done, target = await self._job(mark)
+        self._compact_revision = max(self._compact_revision, target)
+        for lo in range(done, target, COMPACT_BATCH):
+            await self._job(partial(_compact_batch, lo=lo, hi=min(lo + COMPACT_BATCH, target)))
+
+    async def _compact_periodically(self) -> None:
+        if self._unfinished_compaction:  # a crash cut the last one short
+            await self.compact(self._compact_revision)
+        samples: deque[tuple[float, int]] = deque()
+        while True:
+            await asyncio.sleep(self.compact_interval)
+            now = time.monotonic()
+            samples.append((now, self._revision))
+            target = 0
+            while samples and samples[0][0] <= now - self.compact_window:
+                target = samples.popleft()[1]
+            if target > self._compact_revision:
+                try:
+                    await self.compact(target)
+                except StoreError as err:
+                    log.warning("compaction to %d failed: %s", target, err)
+
+
+def _apply(w: _Write, cur: _Latest | None, rev: int) -> Event | StoreError:
+    """The pure compare-and-swap step of one write against the key's latest row."""
+    live = cur is not None and not cur.deleted
+    current = KeyValue(w.key, cur.value, cur.id, cur.create_revision) if cur is not None and live else None
+    if w.op == "create":
+        if current is not None:
+            return KeyExists(w.key)
+        return Event("PUT", KeyValue(w.key, w.value, rev, rev), None)
+    if current is None:
+        return KeyNotFound(w.key)
+    if w.expected is not None and w.expected != current.mod_revision:
+        return RevisionConflict(w.key, current)
+    if w.op == "update":
+        return Event("PUT", KeyValue(w.key, w.value, rev, current.create_revision), current)
+    return Event("DELETE", KeyValue(w.key, b"", rev, current.create_revision), current)
+
+
+def _acknowledged(e: Event) -> KeyValue:
+    """What a write returns: the new value, or for a delete the deleted value at the delete's revision."""
+    if e.type == "DELETE" and e.prev is not None:
+        return KeyValue(e.kv.key, e.prev.value, e.kv.mod_revision, e.kv.create_revision)
+    return e.kv
+
+
+def _row(e: Event, *, prev_revision: int) -> dict[str, Any]:
+    return {
+        "id": e.kv.mod_revision,
+        "name": e.kv.key,
+        "create_revision": e.kv.create_revision,
+        "prev_revision": prev_revision,
+        "deleted": e.type == "DELETE",
+        "value": e.kv.value,
+    }
+
+
+def _event(r: Any) -> Event:  # a result Row
+    prev = None
+    if r.p_id is not None and not r.p_deleted and r.create_revision != r.id:
+        prev = KeyValue(r.name, r.p_value, r.p_id, r.p_create)
+    kvp = KeyValue(r.name, r.value, r.id, r.create_revision)
+    return Event("DELETE" if r.deleted else "PUT", kvp, prev)
+
+
+def _compact_batch(conn: Connection, *, lo: int, hi: int) -> None:
+    """Delete rows superseded by a write in (lo, hi], and tombstones there; never the newest row."""
+    superseded = select(kv.c.prev_revision).where(kv.c.id > lo, kv.c.id <= hi, kv.c.prev_revision > 0)
+    conn.execute(delete(kv).where(kv.c.id.in_(superseded)))
+    newest = select(func.max(kv.c.id)).scalar_subquery()
+    conn.execute(delete(kv).where(and_(kv.c.deleted.is_(True), kv.c.id > lo, kv.c.id <= hi, kv.c.id < newest)))
+    _set_meta(conn, PROGRESS_KEY, hi)
+
+
+def _get_meta(conn: Connection, name: str) -> int:
+    return int(conn.execute(select(kv_meta.c.value).where(kv_meta.c.name == name)).scalar() or 0)
+
+
+def _set_meta(conn: Connection, name: str, value: int) -> None:
+    if conn.execute(update(kv_meta).where(kv_meta.c.name == name).values(value=value)).rowcount == 0:
+        conn.execute(insert(kv_meta).values(name=name, value=value))
+
+
+def _resolve(fut: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if fut.done():
+        return
+    if error is not None:
+        fut.set_exception(error)
+    else:
+        fut.set_result(result)
+
+
+def _under(prefix: str) -> list[Any]:
+    """Conditions for `name` starting with `prefix`, as an index-friendly range."""
+    conds: list[Any] = [kv.c.name >= prefix]
+    stem = prefix.rstrip("\U0010ffff")
+    if stem:  # the smallest string above every string that starts with the prefix
+        conds.append(kv.c.name < stem[:-1] + chr(ord(stem[-1]) + 1))
+    return conds
+
+
+def _unavailable(err: SQLAlchemyError) -> StoreUnavailable:
+    orig = err.orig if isinstance(err, DBAPIError) else err
+    return StoreUnavailable(f"database error: {orig}")
