@@ -55,6 +55,14 @@ class Strategy:
         """Rules that compare with the stored object (immutable fields)."""
         return []
 
+    def finalizers(self, obj: Obj) -> list[str]:
+        """What still holds a deleted object in place (namespaces add their spec.finalizers)."""
+        f = (obj.get("metadata") or {}).get("finalizers")
+        return list(f) if isinstance(f, list) else []
+
+    def prepare_for_delete(self, obj: Obj) -> None:
+        """Mark an object whose deletion waits for finalizers (a namespace turns Terminating)."""
+
     def field_values(self, obj: Obj) -> dict[str, str]:
         """Fields usable in a fieldSelector beyond metadata.name/metadata.namespace."""
         return {}

@@ -28,6 +28,7 @@ from machinery.errors import (
     status_success,
     too_long,
 )
+from machinery.patch import apply_json_patch, apply_merge_patch
 from machinery.selectors import (
     EVERYTHING,
     NOTHING,
@@ -103,6 +104,8 @@ __all__ = [
     "TooManyRequests",
     "Unauthorized",
     "UnsupportedMediaType",
+    "apply_json_patch",
+    "apply_merge_patch",
     "duplicate",
     "effective_namespace",
     "escape_field_value",

@@ -62,6 +62,35 @@ COMPACT_KEY = "compact_revision"  # reads below it fail
 PROGRESS_KEY = "compacted_through"  # deletions are done up to here (may lag after a crash)
 
 
+@dataclass(frozen=True)
+class WriterSql:
+    """The writer's hot statements as plain SQL for the dialect's DBAPI paramstyle.
+
+    Run on the raw DBAPI cursor: SQLAlchemy's per-row parameter processing costs more than
+    SQLite's insert itself, and these few statements are portable SQL.
+    """
+
+    head: str
+    insert: str  # (id, name, create_revision, prev_revision, deleted, value)
+    marker: str
+
+    def latest(self, count: int) -> str:
+        """The newest row of each of `count` names."""
+        marks = ", ".join([self.marker] * count)
+        return ("SELECT name, id, create_revision, deleted, value FROM kv WHERE id IN "
+                f"(SELECT max(id) FROM kv WHERE name IN ({marks}) GROUP BY name)")
+
+
+def writer_sql(engine: Engine) -> WriterSql:
+    marker = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+    cols = "id, name, create_revision, prev_revision, deleted, value"
+    return WriterSql(
+        head="SELECT max(id) FROM kv",
+        insert=f"INSERT INTO kv ({cols}) VALUES ({', '.join([marker] * 6)})",
+        marker=marker,
+    )
+
+
 @dataclass
 class Database:
     """The engines for one URL: one connection for the writer, a pool for readers."""
@@ -70,9 +99,11 @@ class Database:
     reader: Engine
     cleanup_dir: str | None = None
     dialect: str = field(init=False)
+    sql: WriterSql = field(init=False)
 
     def __post_init__(self) -> None:
         self.dialect = self.writer.dialect.name
+        self.sql = writer_sql(self.writer)
 
     def dispose(self) -> None:
         self.writer.dispose()

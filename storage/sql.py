@@ -36,7 +36,7 @@ from storage.interface import (
     StoreUnavailable,
     WatchOverflow,
 )
-from storage.schema import COMPACT_KEY, PROGRESS_KEY, Database, connect, kv, kv_meta, metadata
+from storage.schema import COMPACT_KEY, PROGRESS_KEY, Database, WriterSql, connect, kv, kv_meta, metadata
 
 log = logging.getLogger("storage")
 
@@ -67,12 +67,8 @@ class _Job:
     future: asyncio.Future[Any]
 
 
-@dataclass(slots=True)
-class _Latest:
-    id: int
-    create_revision: int
-    deleted: bool
-    value: bytes
+# A key's newest row as the writer sees it: (its revision, the live value or None if a tombstone).
+_Latest = tuple[int, KeyValue | None]
 
 
 _STOP = object()
@@ -136,9 +132,16 @@ class SQLStore:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._compactor
         if self._thread:
-            self._queue.put(_STOP)  # queued writes before it still commit
-            await asyncio.to_thread(self._thread.join)
-            self._thread = None
+            thread, self._thread = self._thread, None  # new writes fail from here on
+            self._queue.put(_STOP)  # writes queued before it still commit
+            await asyncio.to_thread(thread.join)
+            while True:  # anything that slipped in behind the stop is refused, not left waiting
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if isinstance(item, _Write | _Job):
+                    _resolve(item.future, None, StoreUnavailable("store is closed"))
         for sub in list(self._subs):
             sub.overflowed = True  # ends their iterators
             sub.wake.set()
@@ -304,48 +307,33 @@ class SQLStore:
     def _commit_writes(self, writes: list[_Write]) -> list[Event | StoreError] | StoreError:
         """Apply a batch in one transaction: per-write results, or one error for the whole batch."""
         assert self._db is not None
+        sql = self._db.sql
         try:
             with self._db.writer.begin() as conn:
-                head = self._head(conn)
-                latest = self._load_latest(conn, {w.key for w in writes})
+                cursor: Any = conn.connection.cursor()
+                cursor.execute(sql.head)
+                head = int(cursor.fetchone()[0] or 0)
+                latest = _load_latest(cursor, sql, {w.key for w in writes})
                 results: list[Event | StoreError] = []
-                rows: list[dict[str, Any]] = []
+                rows: list[tuple[Any, ...]] = []
                 for w in writes:
-                    cur = latest.get(w.key)
-                    result = _apply(w, cur, head + len(rows) + 1)
+                    prev_id, current = latest.get(w.key, _ABSENT)
+                    rev = head + len(rows) + 1
+                    result = _apply(w, current, rev)
                     results.append(result)
                     if isinstance(result, Event):
-                        # A re-create points at the tombstone, so (name, prev_revision) stays unique.
-                        rows.append(_row(result, prev_revision=cur.id if cur else 0))
                         kvp = result.kv
-                        latest[w.key] = _Latest(kvp.mod_revision, kvp.create_revision, result.type == "DELETE",
-                                                kvp.value)
+                        deleted = result.type == "DELETE"
+                        # A re-create points at the tombstone, so (name, prev_revision) stays unique.
+                        rows.append((rev, w.key, kvp.create_revision, prev_id, deleted, kvp.value))
+                        latest[w.key] = (rev, None if deleted else kvp)
                 if rows:
-                    conn.execute(insert(kv), rows)
+                    cursor.executemany(sql.insert, rows)
+                cursor.close()
             return results
-        except SQLAlchemyError as err:
+        except Exception as err:  # the writer thread must survive anything the database throws
             log.error("write batch of %d failed: %s", len(writes), err)
             return _unavailable(err)
-
-    @staticmethod
-    def _load_latest(conn: Connection, keys: set[str]) -> dict[str, _Latest]:
-        found: dict[str, _Latest] = {}
-        names = list(keys)
-        for i in range(0, len(names), 500):  # stay well under SQLite's bound-parameter limit
-            latest = (
-                select(func.max(kv.c.id).label("mid"))
-                .where(kv.c.name.in_(names[i : i + 500]))
-                .group_by(kv.c.name)
-                .subquery()
-            )
-            rows = conn.execute(
-                select(kv.c.name, kv.c.id, kv.c.create_revision, kv.c.deleted, kv.c.value).join(
-                    latest, kv.c.id == latest.c.mid
-                )
-            )
-            for r in rows:
-                found[r.name] = _Latest(r.id, r.create_revision, r.deleted, r.value)
-        return found
 
     def _deliver(self, writes: list[_Write], outcome: list[Event | StoreError] | StoreError) -> None:
         """On the event loop: publish the committed events, then acknowledge the callers."""
@@ -477,10 +465,11 @@ class SQLStore:
                     log.warning("compaction to %d failed: %s", target, err)
 
 
-def _apply(w: _Write, cur: _Latest | None, rev: int) -> Event | StoreError:
-    """The pure compare-and-swap step of one write against the key's latest row."""
-    live = cur is not None and not cur.deleted
-    current = KeyValue(w.key, cur.value, cur.id, cur.create_revision) if cur is not None and live else None
+_ABSENT: _Latest = (0, None)
+
+
+def _apply(w: _Write, current: KeyValue | None, rev: int) -> Event | StoreError:
+    """The pure compare-and-swap step of one write against the key's live value (None: absent)."""
     if w.op == "create":
         if current is not None:
             return KeyExists(w.key)
@@ -501,15 +490,15 @@ def _acknowledged(e: Event) -> KeyValue:
     return e.kv
 
 
-def _row(e: Event, *, prev_revision: int) -> dict[str, Any]:
-    return {
-        "id": e.kv.mod_revision,
-        "name": e.kv.key,
-        "create_revision": e.kv.create_revision,
-        "prev_revision": prev_revision,
-        "deleted": e.type == "DELETE",
-        "value": e.kv.value,
-    }
+def _load_latest(cursor: Any, sql: WriterSql, keys: set[str]) -> dict[str, _Latest]:
+    found: dict[str, _Latest] = {}
+    names = list(keys)
+    for i in range(0, len(names), 500):  # stay well under SQLite's bound-parameter limit
+        chunk = names[i : i + 500]
+        cursor.execute(sql.latest(len(chunk)), chunk)
+        for name, rev, create_revision, deleted, value in cursor.fetchall():
+            found[name] = (rev, None if deleted else KeyValue(name, bytes(value), rev, create_revision))
+    return found
 
 
 def _event(r: Any) -> Event:  # a result Row
@@ -556,6 +545,6 @@ def _under(prefix: str) -> list[Any]:
     return conds
 
 
-def _unavailable(err: SQLAlchemyError) -> StoreUnavailable:
+def _unavailable(err: Exception) -> StoreUnavailable:
     orig = err.orig if isinstance(err, DBAPIError) else err
     return StoreUnavailable(f"database error: {orig}")

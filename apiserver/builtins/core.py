@@ -336,6 +336,15 @@ class NamespaceStrategy(Strategy):
         elif isinstance(finalizers, list) and FINALIZER_KUBERNETES not in finalizers:
             finalizers.append(FINALIZER_KUBERNETES)
 
+    def finalizers(self, obj: Obj) -> list[str]:
+        spec_finalizers = peek(obj, "spec", "finalizers")
+        own = spec_finalizers if isinstance(spec_finalizers, list) else []
+        return super().finalizers(obj) + own
+
+    def prepare_for_delete(self, obj: Obj) -> None:
+        status = obj.get("status")
+        obj["status"] = {**(status if isinstance(status, dict) else {}), "phase": "Terminating"}
+
     def prepare_for_update(self, obj: Obj, old: Obj) -> None:
         # spec.finalizers change only through the /finalize subresource
         old_finalizers = peek(old, "spec", "finalizers")

@@ -1,0 +1,177 @@
+"""The HTTP application: fixed routes only. Resources are looked up per request, never routed.
+
+A plain Starlette app (FastAPI's own core): we use none of FastAPI's request validation or
+OpenAPI generation, and its import alone would cost most of the cold-start budget.
+Every error leaves as a `metav1.Status`.
+"""
+
+from __future__ import annotations
+
+import logging
+import platform
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from apiserver import codec, discovery
+from apiserver.handlers import VERBS, Call
+from apiserver.requestinfo import RequestInfo, RequestInfoError, parse
+from apiserver.resources import Ctx
+from apiserver.server import Server
+from apiserver.settings import Settings
+from machinery import ApiError, InternalError, MethodNotAllowed, NotFound
+
+log = logging.getLogger("apiserver")
+
+VERSION = {
+    "major": "1",
+    "minor": "35",
+    "gitVersion": "v1.35.0",
+    "gitCommit": "mini-apiserver",
+    "gitTreeState": "clean",
+    "buildDate": "2026-01-01T00:00:00Z",
+    "goVersion": f"python{platform.python_version()}",
+    "compiler": "cpython",
+    "platform": f"{platform.system().lower()}/{platform.machine()}",
+}
+
+
+def status_response(err: ApiError, media: str = codec.JSON) -> Response:
+    return Response(codec.encode(err.status(), media if media else codec.JSON), status_code=err.code,
+                    media_type=media or codec.JSON)
+
+
+def create_app(settings: Settings | None = None, server: Server | None = None) -> Starlette:
+    settings = settings or Settings()
+    srv = server or Server(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await srv.start()
+        try:
+            yield
+        finally:
+            await srv.stop()
+
+    app = Starlette(lifespan=lifespan)
+    app.state.server = srv
+
+    async def api_error(_request: Request, exc: Exception) -> Response:
+        if isinstance(exc, HTTPException):
+            err: ApiError = (NotFound("the server could not find the requested resource") if exc.status_code == 404
+                             else MethodNotAllowed("the server does not allow this method on the requested resource")
+                             if exc.status_code == 405 else InternalError(str(exc.detail)))
+            return status_response(err)
+        log.exception("unhandled error")
+        return status_response(InternalError.wrap(exc))
+
+    app.add_exception_handler(HTTPException, api_error)
+    app.add_exception_handler(Exception, api_error)
+
+    def guarded(fn: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            try:
+                return await fn(request)
+            except ApiError as err:
+                return status_response(err, _error_media(request))
+            except Exception as err:  # the contract: a Status, never a traceback
+                log.exception("internal error serving %s %s", request.method, request.url.path)
+                return status_response(InternalError.wrap(err))
+
+        return endpoint
+
+    async def health(_request: Request) -> Response:
+        return Response(b"ok", media_type="text/plain")
+
+    async def readyz(_request: Request) -> Response:
+        if not srv.ready.is_set():
+            return Response(b"not ready", status_code=503, media_type="text/plain")
+        return Response(b"ok", media_type="text/plain")
+
+    async def version(_request: Request) -> Response:
+        return Response(codec.encode(VERSION), media_type=codec.JSON)
+
+    async def api(request: Request) -> Response:
+        info = _parse(request)
+        if not info.is_resource_request:
+            return _discovery(request, srv, info)
+        return await _dispatch(request, srv, info)
+
+    for path in ("/healthz", "/livez"):
+        app.add_route(path, health, methods=["GET", "HEAD"])
+    app.add_route("/readyz", readyz, methods=["GET", "HEAD"])
+    app.add_route("/version", version, methods=["GET"])
+    methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+    for prefix in ("/api", "/apis"):
+        app.add_route(prefix, guarded(api), methods=methods)
+        app.add_route(prefix + "/{rest:path}", guarded(api), methods=methods)
+    return app
+
+
+def _error_media(request: Request) -> str:
+    try:
+        return codec.negotiate(request.headers.get("accept"))
+    except ApiError:
+        return codec.JSON
+
+
+def _parse(request: Request) -> RequestInfo:
+    query = {k: v for k, v in request.query_params.items()}
+    try:
+        return parse(request.method, request.url.path, query)
+    except RequestInfoError as err:
+        raise NotFound(f"the server could not find the requested resource: {err}") from None
+
+
+def _discovery(request: Request, srv: Server, info: RequestInfo) -> Response:
+    if request.method not in ("GET", "HEAD"):
+        raise MethodNotAllowed("the server does not allow this method on the requested resource")
+    parts = [p for p in info.path.split("/") if p]
+    registry = srv.registry
+    aggregated = discovery.wants_aggregated(request.headers.get("accept"))
+    body: dict[str, object] | None = None
+    if parts == ["api"]:
+        if aggregated:
+            return _respond(discovery.aggregated(registry, core=True), aggregated)
+        body = discovery.api_versions(f"{request.url.hostname}:{request.url.port or 80}")
+    elif parts == ["apis"]:
+        if aggregated:
+            return _respond(discovery.aggregated(registry, core=False), aggregated)
+        body = discovery.api_group_list(registry)
+    elif len(parts) == 2 and parts[0] == "api":
+        body = discovery.api_resource_list(registry, "", parts[1])
+    elif len(parts) == 2 and parts[0] == "apis":
+        body = discovery.api_group(registry, parts[1])
+    elif len(parts) == 3 and parts[0] == "apis":
+        body = discovery.api_resource_list(registry, parts[1], parts[2])
+    if body is None:
+        raise NotFound("the server could not find the requested resource")
+    return _respond(body, codec.negotiate(request.headers.get("accept")))
+
+
+def _respond(body: object, media: str) -> Response:
+    encoded = codec.encode(body, codec.YAML if media == codec.YAML else codec.JSON)
+    return Response(encoded, media_type=media)
+
+
+async def _dispatch(request: Request, srv: Server, info: RequestInfo) -> Response:
+    rt = srv.registry.lookup(info.api_group, info.api_version, info.resource)
+    if rt is None:
+        raise NotFound("the server could not find the requested resource")
+    verb = info.verb
+    if info.subresource and info.subresource not in rt.subresources:
+        raise NotFound("the server could not find the requested resource")
+    if verb not in rt.verbs or verb not in VERBS:
+        raise MethodNotAllowed(f"the server does not allow this method on the requested resource ({verb})")
+    if rt.namespaced and not info.namespace and verb not in ("list", "watch"):
+        raise NotFound("the server could not find the requested resource")
+    namespace = info.namespace if rt.namespaced else None
+    if not rt.namespaced and info.namespace and info.resource != "namespaces":
+        raise NotFound("the server could not find the requested resource")
+    query = {k: v for k, v in request.query_params.items()}
+    ctx = Ctx(rt, namespace or None, info.name, info.subresource)
+    return await VERBS[verb](Call(request, info, ctx, query, srv.resources))

@@ -1,0 +1,96 @@
+"""`mini-apiserver serve`: start the server (uvicorn) with a store at --database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Iterator
+
+import uvicorn
+import yaml
+
+from apiserver.settings import Settings
+
+
+def write_kubeconfig(path: str, url: str) -> None:
+    """A kubeconfig whose current context points kubectl, helm and client libraries here."""
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "mini-apiserver", "cluster": {"server": url}}],
+        "users": [{"name": "mini-apiserver", "user": {}}],
+        "contexts": [{"name": "mini-apiserver",
+                      "context": {"cluster": "mini-apiserver", "user": "mini-apiserver", "namespace": "default"}}],
+        "current-context": "mini-apiserver",
+        "preferences": {},
+    }
+    with open(path, "w") as f:
+        yaml.safe_dump(config, f, sort_keys=False)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    defaults = Settings()
+    parser = argparse.ArgumentParser(prog="mini-apiserver", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the API server")
+    serve.add_argument("--host", default=defaults.host, help="address to listen on (default %(default)s)")
+    serve.add_argument("--port", type=int, default=defaults.port, help="port (default %(default)s; 0 picks one)")
+    serve.add_argument("--database", default=defaults.database,
+                       help="SQLAlchemy URL of the store (default %(default)s; sqlite:// is a throw-away store)")
+    serve.add_argument("--kubeconfig", default=defaults.kubeconfig, help="write a kubeconfig for this server here")
+    serve.add_argument("--log-level", default=defaults.log_level,
+                       choices=["critical", "error", "warning", "info", "debug"])
+    return parser.parse_args(argv)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises SIGTERM/SIGINT after a graceful shutdown; we exit 0 instead."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.handle_exit, sig, None)
+        try:
+            yield
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+
+
+async def serve(settings: Settings) -> None:
+    from apiserver.app import create_app
+
+    app = create_app(settings)
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level,
+                            access_log=settings.log_level == "debug", lifespan="on",
+                            timeout_graceful_shutdown=5)
+    server = _Server(config)
+
+    async def announce() -> None:
+        while not server.started:
+            if server.should_exit:
+                return
+            await asyncio.sleep(0.01)
+        sock = server.servers[0].sockets[0]
+        host, port = sock.getsockname()[:2]
+        url = f"http://{host}:{port}"
+        if settings.kubeconfig:
+            write_kubeconfig(settings.kubeconfig, url)
+        print(f"mini-apiserver listening on {url}", flush=True)
+
+    waiter = asyncio.create_task(announce())
+    await server.serve()
+    waiter.cancel()
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    settings = Settings(host=args.host, port=args.port, database=args.database, kubeconfig=args.kubeconfig,
+                        log_level=args.log_level)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(serve(settings))

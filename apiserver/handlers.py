@@ -1,0 +1,233 @@
+"""One generic handler per verb. Each turns an HTTP request into a Resources call and back.
+
+No handler knows a kind: everything per-kind is in the ResourceType and its strategy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from apiserver import codec, objects
+from apiserver.listing import is_true, list_objects, selection, watch_params
+from apiserver.objects import Obj
+from apiserver.requestinfo import RequestInfo
+from apiserver.resources import Ctx, Resources
+from apiserver.scale import apply_scale, to_scale
+from apiserver.watching import stream
+from machinery import (
+    BadRequest,
+    MethodNotAllowed,
+    NotFound,
+    UnsupportedMediaType,
+    apply_json_patch,
+    apply_merge_patch,
+    status_success,
+)
+
+PATCH_TYPES = {
+    "application/json-patch+json": apply_json_patch,
+    "application/merge-patch+json": apply_merge_patch,
+}
+
+
+@dataclass
+class Call:
+    """One resource request, parsed."""
+
+    request: Request
+    info: RequestInfo
+    ctx: Ctx
+    query: dict[str, str]
+    res: Resources
+
+    @property
+    def media(self) -> str:
+        return codec.negotiate(self.request.headers.get("accept"))
+
+    def respond(self, data: Any, status: int = 200) -> Response:
+        media = self.media
+        return Response(codec.encode(data, media), status_code=status, media_type=media)
+
+    async def body_object(self) -> Obj:
+        body = await self.request.body()
+        return codec.decode_object(body, self.request.headers.get("content-type"))
+
+
+def check_type(call: Call, obj: Obj) -> None:
+    """Fill apiVersion/kind from the URL when absent; refuse a body of another kind (400)."""
+    rt = call.ctx.rt
+    expected_kind = "Scale" if call.ctx.subresource == "scale" else rt.kind
+    expected_version = "autoscaling/v1" if call.ctx.subresource == "scale" else rt.api_version
+    api_version, kind = obj.get("apiVersion"), obj.get("kind")
+    if api_version in (None, ""):
+        obj["apiVersion"] = expected_version
+    elif api_version != expected_version:
+        raise BadRequest(f"the API version in the data ({api_version}) does not match the expected API version "
+                         f"({expected_version})")
+    if kind in (None, ""):
+        obj["kind"] = expected_kind
+    elif kind != expected_kind:
+        raise BadRequest(f"the kind in the data ({kind}) does not match the expected kind ({expected_kind})")
+    if not isinstance(obj.get("metadata", {}), dict):
+        raise BadRequest("metadata must be an object")
+
+
+def check_name(call: Call, obj: Obj) -> None:
+    name = (obj.get("metadata") or {}).get("name")
+    if name and name != call.ctx.name:
+        raise BadRequest(f"the name of the object ({name}) does not match the name on the URL ({call.ctx.name})")
+
+
+def dry_run(call: Call) -> bool:
+    values = call.request.query_params.getlist("dryRun")
+    for v in values:
+        if v != "All":
+            raise BadRequest(f'dryRun: Unsupported value: "{v}": supported values: "All"')
+    return bool(values)
+
+
+async def get(call: Call) -> Response:
+    obj = await call.res.get(call.ctx)
+    if call.ctx.subresource == "scale":
+        return call.respond(to_scale(call.ctx.rt, obj))
+    return call.respond(obj)
+
+
+async def list_(call: Call) -> Response:
+    return call.respond(await list_objects(call.res, call.ctx, call.query))
+
+
+async def watch(call: Call) -> Response:
+    params = watch_params(call.query)
+    sel = selection(call.ctx.rt, call.ctx.namespace, call.query)
+    if call.info.name:  # a watch on one object is a watch with a name field selector
+        from machinery import parse_field_selector
+
+        sel.fields = parse_field_selector(",".join(
+            [f"metadata.name={call.info.name}", *([str(sel.fields)] if not sel.fields.empty else [])]))
+    cache = call.res.cache(call.ctx.rt)
+    body = stream(cache, call.ctx.rt, sel, params)
+    return StreamingResponse(body, media_type="application/json",
+                             headers={"Cache-Control": "no-cache, private", "X-Content-Type-Options": "nosniff"})
+
+
+async def create(call: Call) -> Response:
+    if call.ctx.subresource:
+        raise MethodNotAllowed(f"the server does not allow this method on the requested resource "
+                               f"({call.ctx.subresource})")
+    obj = await call.body_object()
+    check_type(call, obj)
+    call.ctx.dry_run = dry_run(call)
+    created = await call.res.create(call.ctx, obj)
+    return call.respond(created, 201)
+
+
+async def update(call: Call) -> Response:
+    obj = await call.body_object()
+    check_type(call, obj)
+    check_name(call, obj)
+    call.ctx.dry_run = dry_run(call)
+
+    if call.ctx.subresource == "scale":
+        return await _update_scale(call, lambda _scale: obj)
+
+    def replace(_current: Obj) -> Obj:
+        return objects.deep_copy(obj)
+
+    return call.respond(await call.res.update(call.ctx, replace))
+
+
+async def _update_scale(call: Call, new_scale: Callable[[Obj], Obj]) -> Response:
+    """Writes to /scale go through the Scale view and back onto the object."""
+    rt = call.ctx.rt
+
+    def scaled(current: Obj) -> Obj:
+        scale = new_scale(to_scale(rt, current))
+        check_type(call, scale)
+        check_name(call, scale)
+        return apply_scale(rt, current, scale)
+
+    call.ctx.subresource = ""  # from here on it is an ordinary update of the main resource
+    updated = await call.res.update(call.ctx, scaled)
+    return call.respond(to_scale(rt, updated))
+
+
+async def patch(call: Call) -> Response:
+    content_type = (call.request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    apply = PATCH_TYPES.get(content_type)
+    if apply is None:
+        raise UnsupportedMediaType(f"the body of the request was in an unknown format - accepted media types "
+                                   f"include: {', '.join(PATCH_TYPES)}")
+    body = await call.request.body()
+    codec.check_size(body)
+    call.ctx.dry_run = dry_run(call)
+
+    if call.ctx.subresource == "scale":
+        return await _update_scale(call, lambda scale: apply(scale, body))
+
+    def patched(current: Obj) -> Obj:
+        result = apply(current, body)
+        check_type(call, result)
+        check_name(call, result)
+        return result
+
+    # A patch that sets metadata.resourceVersion is a precondition, else it is retried on conflict.
+    return call.respond(await call.res.update(call.ctx, patched))
+
+
+async def delete(call: Call) -> Response:
+    options: Obj = {}
+    body = await call.request.body()
+    if body.strip():
+        options = codec.decode_object(body, call.request.headers.get("content-type"))
+    call.ctx.dry_run = dry_run(call) or options.get("dryRun") == ["All"]
+    preconditions = options.get("preconditions") or {}
+    if not isinstance(preconditions, dict):
+        raise BadRequest("preconditions must be an object")
+    obj, deleted = await call.res.delete(call.ctx, preconditions=preconditions)
+    if not deleted:
+        return call.respond(obj, 202 if not call.ctx.dry_run else 200)
+    rt = call.ctx.rt
+    details = {"name": call.ctx.name, "group": rt.group, "kind": rt.plural, "uid": obj["metadata"].get("uid")}
+    return call.respond(status_success({k: v for k, v in details.items() if v}))
+
+
+async def delete_collection(call: Call) -> Response:
+    options: Obj = {}
+    body = await call.request.body()
+    if body.strip():
+        options = codec.decode_object(body, call.request.headers.get("content-type"))
+    dry = dry_run(call) or options.get("dryRun") == ["All"]
+    listed = await list_objects(call.res, call.ctx, {k: v for k, v in call.query.items()
+                                                     if k in ("labelSelector", "fieldSelector")})
+    deleted = []
+    for item in listed["items"]:
+        meta = item["metadata"]
+        ctx = Ctx(call.ctx.rt, meta.get("namespace"), meta["name"], dry_run=dry)
+        try:
+            obj, _ = await call.res.delete(ctx)
+        except NotFound:
+            continue
+        deleted.append(obj)
+    listed["items"] = deleted
+    return call.respond(listed)
+
+
+Handler = Callable[[Call], Awaitable[Response]]
+VERBS: dict[str, Handler] = {
+    "get": get,
+    "list": list_,
+    "watch": watch,
+    "create": create,
+    "update": update,
+    "patch": patch,
+    "delete": delete,
+    "deletecollection": delete_collection,
+}
+
+__all__ = ["VERBS", "Call", "is_true"]

@@ -1,0 +1,254 @@
+"""List and watch: selectors, pagination with continue tokens, resourceVersion semantics.
+
+Lists are served from the watch cache (at the cache's revision); later pages of a paginated
+list and `resourceVersionMatch=Exact` read the store at the first page's revision, so every
+page belongs to one consistent snapshot, as kube's continue tokens promise.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import bisect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from apiserver import objects
+from apiserver.objects import Obj
+from apiserver.registry import ResourceType
+from apiserver.resources import Ctx, Resources, storage_error
+from machinery import (
+    BadRequest,
+    Expired,
+    FieldSelector,
+    Invalid,
+    LabelSelector,
+    invalid,
+    parse_field_selector,
+    parse_label_selector,
+)
+from storage import Compacted, StoreError
+
+Matcher = Callable[[str, Obj], bool]  # (storage key, object) -> selected
+
+EXPIRED_CONTINUE = (
+    "The provided continue parameter is too old to display a consistent list result. You can start a new list "
+    "without the continue parameter, or use the continue token in this response to retrieve the remainder of the "
+    "results. Continuing with the provided token results in an inconsistent list - objects that were created, "
+    "modified, or deleted between the time the first chunk was returned and now may show up in the list."
+)
+
+
+def is_true(value: str | None) -> bool:
+    """kube's query booleans: "true", "True", "1" (strconv.ParseBool without the odd spellings)."""
+    return (value or "").lower() in ("true", "1", "t")
+
+
+@dataclass
+class Selection:
+    labels: LabelSelector
+    fields: FieldSelector
+    namespace: str | None
+    rt: ResourceType
+
+    def matcher(self) -> Matcher:
+        labels, fields, rt = self.labels, self.fields, self.rt
+        if labels.empty and fields.empty:
+            return lambda _key, _obj: True
+
+        def match(_key: str, obj: Obj) -> bool:
+            meta = obj.get("metadata") or {}
+            if not labels.matches(meta.get("labels")):
+                return False
+            if fields.empty:
+                return True
+            values = {"metadata.name": meta.get("name", ""), "metadata.namespace": meta.get("namespace", "")}
+            values.update(rt.strategy.field_values(obj))
+            return fields.matches(values)
+
+        return match
+
+    @property
+    def filtered(self) -> bool:
+        return not (self.labels.empty and self.fields.empty)
+
+
+def selection(rt: ResourceType, namespace: str | None, query: Mapping[str, str]) -> Selection:
+    labels = parse_label_selector(query.get("labelSelector"))
+    fields = parse_field_selector(query.get("fieldSelector"))
+    supported = {"metadata.name", "metadata.namespace", *supported_fields(rt)}
+    for label in fields.fields:
+        if label not in supported:
+            raise BadRequest(f"field label not supported: {label}")
+    return Selection(labels, fields, namespace, rt)
+
+
+def supported_fields(rt: ResourceType) -> set[str]:
+    """The selectable fields a kind declares, read off a skeleton object."""
+    try:
+        return set(rt.strategy.field_values({"metadata": {}, "spec": {}, "status": {}}))
+    except Exception:  # a strategy that needs more of the object: metadata fields only
+        return set()
+
+
+def parse_limit(query: Mapping[str, str]) -> int:
+    raw = query.get("limit")
+    if not raw:
+        return 0
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise BadRequest(f'invalid value for limit: "{raw}"') from None
+    return max(limit, 0)
+
+
+def encode_continue(revision: int, key: str, prefix: str) -> str:
+    token = {"v": "meta.k8s.io/v1", "rv": revision, "start": key[len(prefix):] + "\x00"}
+    return base64.urlsafe_b64encode(orjson.dumps(token)).decode()
+
+
+def decode_continue(token: str, prefix: str) -> tuple[int, str]:
+    try:
+        data = orjson.loads(base64.urlsafe_b64decode(token.encode() + b"=" * (-len(token) % 4)))
+        if data.get("v") != "meta.k8s.io/v1":
+            raise ValueError("unknown version")
+        revision, start = int(data["rv"]), str(data["start"])
+        if revision <= 0 or ".." in start or start.startswith("/"):
+            raise ValueError("invalid start key")
+    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error, orjson.JSONDecodeError) as err:
+        raise BadRequest(f"continue key is not valid: {err}") from None
+    return revision, prefix + start.rstrip("\x00")
+
+
+def _revision_param(query: Mapping[str, str], name: str = "resourceVersion") -> int:
+    raw = query.get(name) or ""
+    try:
+        value = int(raw) if raw else 0
+        if value < 0:
+            raise ValueError
+    except ValueError:
+        raise Invalid(f'resourceVersion: Invalid value: "{raw}": must be a non-negative integer',
+                      causes=[invalid(name, raw).cause()]) from None
+    return value
+
+
+async def list_objects(res: Resources, ctx: Ctx, query: Mapping[str, str]) -> Obj:
+    rt = ctx.rt
+    sel = selection(rt, ctx.namespace, query)
+    limit = parse_limit(query)
+    rv_raw = query.get("resourceVersion") or ""
+    rv = _revision_param(query)
+    match = query.get("resourceVersionMatch") or ""
+    if match not in ("", "NotOlderThan", "Exact"):
+        raise BadRequest(f'resourceVersionMatch: Unsupported value: "{match}": supported values: '
+                         '"Exact", "NotOlderThan"')
+    if match and not rv_raw:
+        raise BadRequest("resourceVersionMatch is forbidden unless resourceVersion is provided")
+    prefix = rt.prefix(ctx.namespace)
+    token = query.get("continue") or ""
+    if token:
+        if rv_raw not in ("", "0"):
+            raise BadRequest("specifying resource version is not allowed when using continue")
+        revision, after = decode_continue(token, prefix)
+        items, next_key, remaining = await _from_store(res, ctx, sel, prefix, revision, after, limit, continuing=True)
+    elif match == "Exact" or (limit and rv and match == ""):
+        items, next_key, remaining = await _from_store(res, ctx, sel, prefix, rv, "", limit, continuing=False)
+        revision = rv
+    else:
+        cache = res.cache(rt)
+        if rv:
+            await cache.wait_for(rv)
+        else:
+            await cache.ready()
+        revision = cache.revision
+        items, next_key, remaining = _from_cache(cache.objects, cache.sorted_keys(), prefix, sel, limit)
+    meta: Obj = {"resourceVersion": str(revision)}
+    if next_key is not None:
+        meta["continue"] = encode_continue(revision, next_key, prefix)
+        if remaining is not None and not sel.filtered:
+            meta["remainingItemCount"] = remaining
+    return {"kind": rt.list_kind, "apiVersion": rt.api_version, "metadata": meta, "items": items}
+
+
+def _from_cache(
+    objs: dict[str, Obj], keys: list[str], prefix: str, sel: Selection, limit: int
+) -> tuple[list[Obj], str | None, int | None]:
+    lo = bisect.bisect_left(keys, prefix)
+    hi = bisect.bisect_left(keys, prefix[:-1] + chr(ord(prefix[-1]) + 1)) if prefix else len(keys)
+    match = sel.matcher()
+    items: list[Obj] = []
+    for i in range(lo, hi):
+        key = keys[i]
+        obj = objs[key]
+        if match(key, obj):
+            items.append(obj)
+            if limit and len(items) == limit:
+                if i + 1 < hi:
+                    return items, key, hi - i - 1
+                break
+    return items, None, None
+
+
+async def _from_store(
+    res: Resources, ctx: Ctx, sel: Selection, prefix: str, revision: int, after: str, limit: int, *, continuing: bool
+) -> tuple[list[Obj], str | None, int | None]:
+    match = sel.matcher()
+    items: list[Obj] = []
+    try:
+        while True:
+            want = limit - len(items) if limit else 0
+            kvs, _, more = await res.store.range(prefix, revision=revision, limit=want, after=after)
+            for kv in kvs:
+                obj = objects.from_kv(kv)
+                if match(kv.key, obj):
+                    items.append(obj)
+            if not more:
+                return items, None, None
+            after = kvs[-1].key
+            if limit and len(items) >= limit:
+                remaining = await res.store.count(prefix, revision=revision, after=after)
+                return items, after, remaining
+    except Compacted as err:
+        if continuing:
+            raise Expired(EXPIRED_CONTINUE) from None
+        raise storage_error(err, ctx) from err
+    except StoreError as err:
+        raise storage_error(err, ctx) from err
+
+
+def watch_params(query: Mapping[str, str]) -> dict[str, Any]:
+    """Validate a watch request's options as kube's ValidateListOptions does."""
+    send_initial = query.get("sendInitialEvents")
+    bookmarks = is_true(query.get("allowWatchBookmarks"))
+    match = query.get("resourceVersionMatch") or ""
+    rv = _revision_param(query)
+    initial = is_true(send_initial) if send_initial is not None else None
+    if initial is not None:
+        if match != "NotOlderThan":
+            raise Invalid("resourceVersionMatch: Forbidden: sendInitialEvents requires setting "
+                          "resourceVersionMatch to NotOlderThan",
+                          causes=[{"reason": "FieldValueForbidden", "field": "resourceVersionMatch",
+                                   "message": "Forbidden: sendInitialEvents requires setting resourceVersionMatch "
+                                              "to NotOlderThan"}])
+        if not bookmarks:
+            raise Invalid("allowWatchBookmarks: Forbidden: sendInitialEvents requires setting "
+                          "allowWatchBookmarks to true",
+                          causes=[{"reason": "FieldValueForbidden", "field": "allowWatchBookmarks",
+                                   "message": "Forbidden: sendInitialEvents requires setting allowWatchBookmarks "
+                                              "to true"}])
+    elif match:
+        raise Invalid('resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch unless '
+                      'sendInitialEvents is provided',
+                      causes=[{"reason": "FieldValueForbidden", "field": "resourceVersionMatch",
+                               "message": "Forbidden: resourceVersionMatch is forbidden for watch unless "
+                                          "sendInitialEvents is provided"}])
+    raw_timeout = query.get("timeoutSeconds")
+    try:
+        timeout = int(raw_timeout) if raw_timeout else None
+    except ValueError:
+        raise BadRequest(f'invalid value for timeoutSeconds: "{raw_timeout}"') from None
+    return {"rv": rv, "rv_given": bool(query.get("resourceVersion")), "initial": initial, "bookmarks": bookmarks,
+            "timeout": timeout}

@@ -1,0 +1,343 @@
+"""The generic object store: create, update, delete, get and list for any ResourceType.
+
+kube's `registry/generic/registry.Store` in small: strategy hooks at fixed points, updates as
+pure functions of the current object re-run on a compare-and-swap conflict (GuaranteedUpdate),
+storage errors mapped to API errors in one place. Reads come from the watch cache, which every
+write waits for before it is acknowledged, so a client always reads its own writes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from apiserver import objects
+from apiserver.objects import Obj
+from apiserver.registry import Registry, ResourceType
+from apiserver.watchcache import Caches, WatchCache
+from machinery import (
+    AlreadyExists,
+    ApiError,
+    BadRequest,
+    Conflict,
+    Expired,
+    FieldError,
+    InternalError,
+    Invalid,
+    NotFound,
+    RequestEntityTooLarge,
+    ServiceUnavailable,
+    Timeout,
+    validate_object_meta,
+    validate_object_meta_update,
+)
+from storage import (
+    Compacted,
+    FutureRevision,
+    KeyExists,
+    KeyNotFound,
+    KeyValue,
+    RevisionConflict,
+    Store,
+    StoreError,
+    StoreUnavailable,
+)
+
+log = logging.getLogger("apiserver.resources")
+
+MAX_CAS_RETRIES = 20  # an unconditional update retried this often has a writer racing it forever
+MAX_OBJECT_BYTES = 1_572_864  # etcd's default request size limit (1.5 MiB), which kube inherits
+
+Mutation = Callable[[Obj], Obj | Awaitable[Obj]]  # current object -> desired object
+
+
+@dataclass
+class Ctx:
+    """What one request is about."""
+
+    rt: ResourceType
+    namespace: str | None
+    name: str
+    subresource: str = ""
+    dry_run: bool = False
+
+
+def storage_error(err: StoreError, ctx: Ctx) -> ApiError:
+    """The one mapping from store errors to API errors."""
+    rt = ctx.rt
+    if isinstance(err, KeyNotFound):
+        return NotFound.of(rt.group, rt.plural, ctx.name)
+    if isinstance(err, KeyExists):
+        return AlreadyExists.of(rt.group, rt.plural, ctx.name)
+    if isinstance(err, RevisionConflict):
+        return Conflict.of(rt.group, rt.plural, ctx.name)
+    if isinstance(err, Compacted):
+        return Expired(f"too old resource version: {err.requested} ({err.compact_revision})")
+    if isinstance(err, FutureRevision):
+        return Timeout(f"Too large resource version: {err.requested}, current: {err.current}", retry_after=1)
+    if isinstance(err, StoreUnavailable):
+        return ServiceUnavailable(f"storage is unavailable: {err}", retry_after=1)
+    return InternalError.wrap(err)
+
+
+class Resources:
+    def __init__(self, store: Store, registry: Registry, caches: Caches) -> None:
+        self.store = store
+        self.registry = registry
+        self.caches = caches
+        # Hooks the server adds: namespace lifecycle checks and allocations (cluster IPs) need
+        # to read other resources, which strategies (pure functions) must not.
+        self.before_create: list[Callable[[Ctx, Obj], Awaitable[None]]] = []
+        self.before_delete: list[Callable[[Ctx, Obj], Awaitable[None]]] = []
+        self.after_delete: list[Callable[[Ctx, Obj], Awaitable[None]]] = []
+
+    def cache(self, rt: ResourceType) -> WatchCache:
+        return self.caches.get(rt.storage_prefix)
+
+    # ---- reads -----------------------------------------------------------------------------
+
+    async def get(self, ctx: Ctx) -> Obj:
+        cache = self.cache(ctx.rt)
+        await cache.ready()
+        obj = cache.objects.get(ctx.rt.key(ctx.namespace, ctx.name))
+        if obj is None:
+            raise NotFound.of(ctx.rt.group, ctx.rt.plural, ctx.name)
+        return obj
+
+    async def _read_current(self, ctx: Ctx) -> tuple[Obj, int]:
+        """The stored object straight from the store (for compare-and-swap)."""
+        try:
+            kv = await self.store.get(ctx.rt.key(ctx.namespace, ctx.name))
+        except StoreError as err:
+            raise storage_error(err, ctx) from err
+        return objects.from_kv(kv), kv.mod_revision
+
+    async def _acknowledge(self, ctx: Ctx, kv: KeyValue) -> None:
+        """Return only once the cache has the write: read-your-writes for every client."""
+        await self.cache(ctx.rt).wait_for(kv.mod_revision)
+
+    # ---- create ----------------------------------------------------------------------------
+
+    async def create(self, ctx: Ctx, obj: Obj) -> Obj:
+        rt = ctx.rt
+        obj = {"apiVersion": rt.api_version, "kind": rt.kind, **obj}  # the usual key order
+        meta = objects.meta(obj)
+        for field in objects.SERVER_OWNED:
+            meta.pop(field, None)
+        if not meta.get("name") and isinstance(meta.get("generateName"), str) and meta["generateName"]:
+            meta["name"] = objects.generate_name(meta["generateName"])
+        ctx.name = str(meta.get("name") or "")
+        meta["uid"] = objects.new_uid()
+        meta["creationTimestamp"] = objects.now()
+        meta["generation"] = 1
+        if "status" in rt.subresources:
+            obj.pop("status", None)
+        self._validate_meta(ctx, obj)
+        rt.strategy.default(obj)
+        rt.strategy.prepare_for_create(obj)
+        self._check(ctx, obj, rt.strategy.validate(obj))
+        for hook in self.before_create:
+            await hook(ctx, obj)
+        if ctx.dry_run:
+            return obj
+        value = self._encode(ctx, obj)
+        try:
+            kv = await self.store.create(rt.key(ctx.namespace, ctx.name), value)
+        except StoreError as err:
+            raise storage_error(err, ctx) from err
+        await self._acknowledge(ctx, kv)
+        return objects.from_kv(kv)
+
+    def _validate_meta(self, ctx: Ctx, obj: Obj) -> None:
+        rt = ctx.rt
+        errs = validate_object_meta(obj.get("metadata"), namespaced=rt.namespaced, name_rule=rt.strategy.name_rule,
+                                    namespace_from_url=ctx.namespace if rt.namespaced else "")
+        self._check(ctx, obj, errs)
+
+    def _check(self, ctx: Ctx, obj: Obj, errs: list[FieldError]) -> None:
+        if errs:
+            raise Invalid.of(ctx.rt.group, ctx.rt.kind, ctx.name, errs)
+
+    def _encode(self, ctx: Ctx, obj: Obj) -> bytes:
+        value = objects.to_storage(obj)
+        if len(value) > MAX_OBJECT_BYTES:
+            raise _too_large(ctx)
+        return value
+
+    # ---- update ----------------------------------------------------------------------------
+
+    async def update(self, ctx: Ctx, mutate: Mutation, *, precondition_rv: str | None = None,
+                     strategy: bool = True) -> Obj:
+        """GuaranteedUpdate: read, mutate, validate, compare-and-swap; re-run on a conflict.
+
+        `precondition_rv` (from the client's body) turns a conflict into 409 instead of a retry.
+        `strategy=False` is for the server's own writes (controllers), which skip the hooks.
+        """
+        rt = ctx.rt
+        for _ in range(MAX_CAS_RETRIES):
+            old, revision = await self._read_current(ctx)
+            result = mutate(objects.deep_copy(old))
+            new = await result if isinstance(result, Awaitable) else result
+            if not isinstance(new, dict):
+                raise BadRequest("the object must be a JSON object")
+            rv = (new.get("metadata") or {}).get("resourceVersion") if isinstance(new.get("metadata"), dict) else None
+            if precondition_rv is None and rv not in (None, ""):
+                precondition_rv = str(rv)
+            if precondition_rv not in (None, "") and precondition_rv != str(revision):
+                raise Conflict.of(rt.group, rt.plural, ctx.name)
+            if strategy:
+                self._prepare_update(ctx, new, old)
+            if _same(new, old):
+                return old  # kube writes nothing when nothing changed
+            if ctx.dry_run:
+                new.setdefault("metadata", {})["resourceVersion"] = str(revision)
+                return new
+            if self._finalized(ctx, new, old):
+                return await self._delete_now(ctx, old, revision)
+            value = self._encode(ctx, new)
+            try:
+                kv = await self.store.update(rt.key(ctx.namespace, ctx.name), value, revision=revision)
+            except RevisionConflict:
+                if precondition_rv not in (None, ""):
+                    raise Conflict.of(rt.group, rt.plural, ctx.name) from None
+                continue
+            except StoreError as err:
+                raise storage_error(err, ctx) from err
+            await self._acknowledge(ctx, kv)
+            return objects.from_kv(kv)
+        raise Conflict.of(rt.group, rt.plural, ctx.name, "too many concurrent writers; try again")
+
+    def _prepare_update(self, ctx: Ctx, new: Obj, old: Obj) -> None:
+        rt = ctx.rt
+        meta = objects.meta(new)
+        if not isinstance(meta, dict):
+            raise Invalid.of(rt.group, rt.kind, ctx.name, [_type_error("metadata", "object")])
+        old_meta = old["metadata"]
+        # BeforeUpdate: system fields come from the stored object, whatever the client sent.
+        for field in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation",
+                      "selfLink"):
+            if field in old_meta:
+                meta[field] = old_meta[field]
+            else:
+                meta.pop(field, None)
+        meta.setdefault("name", old_meta.get("name"))
+        if rt.namespaced:
+            meta.setdefault("namespace", old_meta.get("namespace"))
+        if ctx.subresource == "status":
+            # A status write changes status only (kube's status strategies keep spec and metadata).
+            status = new.get("status")
+            new.clear()
+            new.update(objects.deep_copy(old))
+            if status is None:
+                new.pop("status", None)
+            else:
+                new["status"] = status
+            return
+        if "status" in rt.subresources:
+            if "status" in old:
+                new["status"] = objects.deep_copy(old["status"])
+            else:
+                new.pop("status", None)
+        rt.strategy.default(new)
+        rt.strategy.prepare_for_update(new, old)
+        if objects.spec_changed(new, old):
+            meta["generation"] = int(old_meta.get("generation") or 1) + 1
+        errs = validate_object_meta_update(new.get("metadata"), old_meta)
+        errs += self._meta_errors(ctx, new)
+        errs += rt.strategy.validate(new)
+        errs += rt.strategy.validate_update(new, old)
+        self._check(ctx, new, errs)
+
+    def _meta_errors(self, ctx: Ctx, obj: Obj) -> list[FieldError]:
+        rt = ctx.rt
+        return validate_object_meta(obj.get("metadata"), namespaced=rt.namespaced, name_rule=rt.strategy.name_rule,
+                                    namespace_from_url=ctx.namespace if rt.namespaced else "")
+
+    def _finalized(self, ctx: Ctx, new: Obj, old: Obj) -> bool:
+        """The update removed the last finalizer of an object being deleted: delete it now."""
+        meta = new.get("metadata") or {}
+        return bool(meta.get("deletionTimestamp")) and not ctx.rt.strategy.finalizers(new)
+
+    # ---- delete ----------------------------------------------------------------------------
+
+    async def delete(self, ctx: Ctx, *, preconditions: dict[str, Any] | None = None) -> tuple[Obj, bool]:
+        """Delete now, or mark for deletion while finalizers remain. Returns (object, deleted now)."""
+        rt = ctx.rt
+        for _ in range(MAX_CAS_RETRIES):
+            old, revision = await self._read_current(ctx)
+            self._check_preconditions(ctx, old, preconditions or {})
+            for hook in self.before_delete:
+                await hook(ctx, old)
+            if not rt.strategy.finalizers(old):
+                if ctx.dry_run:
+                    return old, True
+                try:
+                    return await self._delete_now(ctx, old, revision), True
+                except _Retry:
+                    continue
+            meta = old["metadata"]
+            if meta.get("deletionTimestamp"):
+                return old, False
+            new = objects.deep_copy(old)
+            new["metadata"]["deletionTimestamp"] = objects.now()
+            new["metadata"]["deletionGracePeriodSeconds"] = 0
+            rt.strategy.prepare_for_delete(new)
+            if ctx.dry_run:
+                return new, False
+            try:
+                kv = await self.store.update(rt.key(ctx.namespace, ctx.name), self._encode(ctx, new),
+                                             revision=revision)
+            except RevisionConflict:
+                continue
+            except StoreError as err:
+                raise storage_error(err, ctx) from err
+            await self._acknowledge(ctx, kv)
+            return objects.from_kv(kv), False
+        raise Conflict.of(rt.group, rt.plural, ctx.name, "too many concurrent writers; try again")
+
+    async def _delete_now(self, ctx: Ctx, old: Obj, revision: int) -> Obj:
+        try:
+            kv = await self.store.delete(ctx.rt.key(ctx.namespace, ctx.name), revision=revision)
+        except RevisionConflict:
+            raise _Retry() from None
+        except StoreError as err:
+            raise storage_error(err, ctx) from err
+        await self._acknowledge(ctx, kv)
+        deleted = objects.from_kv(kv)
+        for hook in self.after_delete:
+            await hook(ctx, deleted)
+        return deleted
+
+    def _check_preconditions(self, ctx: Ctx, obj: Obj, pre: dict[str, Any]) -> None:
+        meta = obj["metadata"]
+        uid, rv = pre.get("uid"), pre.get("resourceVersion")
+        if uid and uid != meta.get("uid"):
+            raise Conflict.of(ctx.rt.group, ctx.rt.plural, ctx.name,
+                              f"Precondition failed: UID in precondition: {uid}, UID in object meta: {meta.get('uid')}")
+        if rv and rv != meta.get("resourceVersion"):
+            raise Conflict.of(ctx.rt.group, ctx.rt.plural, ctx.name,
+                              f"Precondition failed: ResourceVersion in precondition: {rv}, "
+                              f"ResourceVersion in object meta: {meta.get('resourceVersion')}")
+
+
+class _Retry(Exception):
+    """The compare-and-swap lost a race; run the whole step again."""
+
+
+def _same(new: Obj, old: Obj) -> bool:
+    a = {**new, "metadata": {k: v for k, v in (new.get("metadata") or {}).items() if k != "resourceVersion"}}
+    b = {**old, "metadata": {k: v for k, v in old["metadata"].items() if k != "resourceVersion"}}
+    return a == b
+
+
+def _type_error(path: str, expected: str) -> FieldError:
+    return FieldError("FieldValueTypeInvalid", path, f"must be of type {expected}")
+
+
+def _too_large(ctx: Ctx) -> ApiError:
+    # etcd refuses values over its request limit; kube answers 413 (storage.ErrCodeRequestTooLarge).
+    return RequestEntityTooLarge(
+        f'{ctx.rt.plural} "{ctx.name}" is too large: the stored object may not exceed {MAX_OBJECT_BYTES} bytes'
+    )

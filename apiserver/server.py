@@ -1,0 +1,79 @@
+"""The composition root: the store, the registry, the watch caches, hooks and controllers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+
+from apiserver import builtins
+from apiserver.builtins.core import INITIAL_NAMESPACES, KUBERNETES_SERVICE, allocate_cluster_ip, needs_cluster_ip
+from apiserver.namespaces import NamespaceController, NamespaceLifecycle
+from apiserver.objects import Obj, deep_copy
+from apiserver.registry import Registry
+from apiserver.resources import Ctx, Resources
+from apiserver.settings import Settings
+from apiserver.watchcache import Caches
+from machinery import AlreadyExists, ServiceUnavailable
+from storage import Store, open_store
+
+log = logging.getLogger("apiserver")
+
+
+class Server:
+    def __init__(self, settings: Settings, store: Store | None = None) -> None:
+        self.settings = settings
+        self.store = store or open_store(settings.database, compact_window=settings.compact_window,
+                                         compact_interval=settings.compact_interval)
+        self.registry = Registry(builtins.TYPES)
+        self.caches = Caches(self.store)
+        self.resources = Resources(self.store, self.registry, self.caches)
+        lifecycle = NamespaceLifecycle(self.resources, self.registry)
+        self.resources.before_create.append(lifecycle.before_create)
+        self.resources.before_create.append(self._allocate_cluster_ip)
+        self.resources.before_delete.append(lifecycle.before_delete)
+        self.namespace_controller = NamespaceController(self.resources, self.registry)
+        self.ready = asyncio.Event()
+        # IPs handed out whose Service may not be in the cache yet (creates in flight).
+        self._recent_ips: deque[str] = deque(maxlen=1024)
+
+    async def start(self) -> None:
+        await self.store.start()
+        await self._bootstrap()
+        self.namespace_controller.start()
+        self.ready.set()
+
+    async def stop(self) -> None:
+        self.ready.clear()
+        await self.namespace_controller.stop()
+        await self.caches.stop()
+        await self.store.close()
+
+    async def _bootstrap(self) -> None:
+        """What a fresh cluster has: the system namespaces and the default/kubernetes Service."""
+        namespaces = self.registry.lookup("", "v1", "namespaces")
+        services = self.registry.lookup("", "v1", "services")
+        assert namespaces and services
+        for name in INITIAL_NAMESPACES:
+            with contextlib.suppress(AlreadyExists):
+                await self.resources.create(Ctx(namespaces, None, name), {"metadata": {"name": name}})
+        with contextlib.suppress(AlreadyExists):
+            await self.resources.create(Ctx(services, "default", "kubernetes"), deep_copy(KUBERNETES_SERVICE))
+
+    async def _allocate_cluster_ip(self, ctx: Ctx, obj: Obj) -> None:
+        """Services get a free cluster IP from the service range, as kube's IP allocator gives."""
+        if ctx.rt.group != "" or ctx.rt.plural != "services" or not needs_cluster_ip(obj):
+            return
+        cache = self.resources.cache(ctx.rt)
+        await cache.ready()
+        used = {ip for svc in cache.objects.values() for ip in (svc.get("spec") or {}).get("clusterIPs") or []}
+        used.update(self._recent_ips)
+        try:
+            ip = allocate_cluster_ip(used, seed=f"{ctx.namespace}/{ctx.name}")
+        except ValueError as err:
+            raise ServiceUnavailable(f"failed to allocate a serviceIP: {err}") from err
+        self._recent_ips.append(ip)
+        spec = obj["spec"]
+        spec["clusterIP"] = ip
+        spec["clusterIPs"] = [ip]
