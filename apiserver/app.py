@@ -167,6 +167,8 @@ async def _dispatch(request: Request, srv: Server, info: RequestInfo) -> Respons
         raise NotFound("the server could not find the requested resource")
     if verb not in rt.verbs or verb not in VERBS:
         raise MethodNotAllowed(f"the server does not allow this method on the requested resource ({verb})")
+    if (verb == "create" and info.name) or (verb in ("update", "patch") and not info.name):
+        raise MethodNotAllowed(f"the server does not allow this method on the requested resource ({verb})")
     if rt.namespaced and not info.namespace and verb not in ("list", "watch"):
         raise NotFound("the server could not find the requested resource")
     namespace = info.namespace if rt.namespaced else None

@@ -18,7 +18,7 @@ Obj = dict[str, Any]
 
 def check_size(body: bytes) -> None:
     if len(body) > MAX_BODY:
-        raise RequestEntityTooLarge("the request is too large; the server limits request bodies to 3145728 bytes")
+        raise RequestEntityTooLarge(f"Request entity too large: limit is {MAX_BODY}")
 
 
 def decode(body: bytes, content_type: str | None) -> Any:

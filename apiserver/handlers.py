@@ -21,11 +21,13 @@ from apiserver.scale import apply_scale, to_scale
 from apiserver.watching import stream
 from machinery import (
     BadRequest,
+    Invalid,
     MethodNotAllowed,
     NotFound,
     UnsupportedMediaType,
     apply_json_patch,
     apply_merge_patch,
+    not_supported,
     status_success,
 )
 
@@ -58,11 +60,13 @@ class Call:
         return codec.decode_object(body, self.request.headers.get("content-type"))
 
 
-def check_type(call: Call, obj: Obj) -> None:
+def check_type(call: Call, obj: Obj, *, scale: bool | None = None) -> None:
     """Fill apiVersion/kind from the URL when absent; refuse a body of another kind (400)."""
     rt = call.ctx.rt
-    expected_kind = "Scale" if call.ctx.subresource == "scale" else rt.kind
-    expected_version = "autoscaling/v1" if call.ctx.subresource == "scale" else rt.api_version
+    if scale is None:
+        scale = call.ctx.subresource == "scale"
+    expected_kind = "Scale" if scale else rt.kind
+    expected_version = "autoscaling/v1" if scale else rt.api_version
     api_version, kind = obj.get("apiVersion"), obj.get("kind")
     if api_version in (None, ""):
         obj["apiVersion"] = expected_version
@@ -83,11 +87,17 @@ def check_name(call: Call, obj: Obj) -> None:
         raise BadRequest(f"the name of the object ({name}) does not match the name on the URL ({call.ctx.name})")
 
 
-def dry_run(call: Call) -> bool:
-    values = call.request.query_params.getlist("dryRun")
-    for v in values:
-        if v != "All":
-            raise BadRequest(f'dryRun: Unsupported value: "{v}": supported values: "All"')
+OPTIONS_KIND = {"create": "CreateOptions", "update": "UpdateOptions", "patch": "PatchOptions",
+                "delete": "DeleteOptions", "deletecollection": "DeleteOptions"}
+
+
+def dry_run(call: Call, values: list[str] | None = None) -> bool:
+    """`dryRun=All` or nothing; anything else is 422 on the verb's options (ValidateDryRun)."""
+    values = call.request.query_params.getlist("dryRun") if values is None else values
+    bad = [v for v in values if v != "All"]
+    if bad:
+        err = not_supported("dryRun", bad if len(bad) > 1 else bad[0], ["All"])
+        raise Invalid.of("meta.k8s.io", OPTIONS_KIND.get(call.info.verb, "CreateOptions"), "", [err])
     return bool(values)
 
 
@@ -139,7 +149,11 @@ async def update(call: Call) -> Response:
     def replace(_current: Obj) -> Obj:
         return objects.deep_copy(obj)
 
-    return call.respond(await call.res.update(call.ctx, replace))
+    uid = (obj.get("metadata") or {}).get("uid")  # a uid in the body is a precondition (rest.UpdatedObjectInfo)
+    rv = (obj.get("metadata") or {}).get("resourceVersion")
+    updated = await call.res.update(call.ctx, replace, precondition_rv=str(rv) if rv else None,
+                                    precondition_uid=uid if isinstance(uid, str) else None)
+    return call.respond(updated)
 
 
 async def _update_scale(call: Call, new_scale: Callable[[Obj], Obj]) -> Response:
@@ -148,7 +162,7 @@ async def _update_scale(call: Call, new_scale: Callable[[Obj], Obj]) -> Response
 
     def scaled(current: Obj) -> Obj:
         scale = new_scale(to_scale(rt, current))
-        check_type(call, scale)
+        check_type(call, scale, scale=True)
         check_name(call, scale)
         return apply_scale(rt, current, scale)
 
@@ -185,13 +199,15 @@ async def delete(call: Call) -> Response:
     body = await call.request.body()
     if body.strip():
         options = codec.decode_object(body, call.request.headers.get("content-type"))
-    call.ctx.dry_run = dry_run(call) or options.get("dryRun") == ["All"]
+    body_dry_run = options.get("dryRun")
+    call.ctx.dry_run = dry_run(call) or dry_run(call, body_dry_run if isinstance(body_dry_run, list) else [])
     preconditions = options.get("preconditions") or {}
     if not isinstance(preconditions, dict):
         raise BadRequest("preconditions must be an object")
     obj, deleted = await call.res.delete(call.ctx, preconditions=preconditions)
     if not deleted:
-        return call.respond(obj, 202 if not call.ctx.dry_run else 200)
+        # kube answers 202 only when the client asked for cascading (orphanDependents=false)
+        return call.respond(obj, 202 if options.get("orphanDependents") is False else 200)
     rt = call.ctx.rt
     details = {"name": call.ctx.name, "group": rt.group, "kind": rt.plural, "uid": obj["metadata"].get("uid")}
     return call.respond(status_success({k: v for k, v in details.items() if v}))
@@ -202,7 +218,8 @@ async def delete_collection(call: Call) -> Response:
     body = await call.request.body()
     if body.strip():
         options = codec.decode_object(body, call.request.headers.get("content-type"))
-    dry = dry_run(call) or options.get("dryRun") == ["All"]
+    body_dry_run = options.get("dryRun")
+    dry = dry_run(call) or dry_run(call, body_dry_run if isinstance(body_dry_run, list) else [])
     listed = await list_objects(call.res, call.ctx, {k: v for k, v in call.query.items()
                                                      if k in ("labelSelector", "fieldSelector")})
     deleted = []

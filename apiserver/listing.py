@@ -23,10 +23,13 @@ from apiserver.resources import Ctx, Resources, storage_error
 from machinery import (
     BadRequest,
     Expired,
+    FieldError,
     FieldSelector,
     Invalid,
     LabelSelector,
+    forbidden,
     invalid,
+    not_supported,
     parse_field_selector,
     parse_label_selector,
 )
@@ -80,8 +83,12 @@ def selection(rt: ResourceType, namespace: str | None, query: Mapping[str, str])
     labels = parse_label_selector(query.get("labelSelector"))
     fields = parse_field_selector(query.get("fieldSelector"))
     supported = {"metadata.name", "metadata.namespace", *supported_fields(rt)}
+    own = supported - {"metadata.name", "metadata.namespace"}
     for label in fields.fields:
         if label not in supported:
+            if not own:  # kinds with no selectable fields of their own (DefaultClusterScopedAttr & co)
+                raise BadRequest(f'"{label}" is not a known field selector: only "metadata.name", '
+                                 '"metadata.namespace"')
             raise BadRequest(f"field label not supported: {label}")
     return Selection(labels, fields, namespace, rt)
 
@@ -119,7 +126,7 @@ def decode_continue(token: str, prefix: str) -> tuple[int, str]:
         if revision <= 0 or ".." in start or start.startswith("/"):
             raise ValueError("invalid start key")
     except (ValueError, KeyError, TypeError, AttributeError, binascii.Error, orjson.JSONDecodeError) as err:
-        raise BadRequest(f"continue key is not valid: {err}") from None
+        raise BadRequest(f"invalid continue token: {err}") from None
     return revision, prefix + start.rstrip("\x00")
 
 
@@ -139,14 +146,10 @@ async def list_objects(res: Resources, ctx: Ctx, query: Mapping[str, str]) -> Ob
     rt = ctx.rt
     sel = selection(rt, ctx.namespace, query)
     limit = parse_limit(query)
+    list_options(query, watch=False)
     rv_raw = query.get("resourceVersion") or ""
     rv = _revision_param(query)
     match = query.get("resourceVersionMatch") or ""
-    if match not in ("", "NotOlderThan", "Exact"):
-        raise BadRequest(f'resourceVersionMatch: Unsupported value: "{match}": supported values: '
-                         '"Exact", "NotOlderThan"')
-    if match and not rv_raw:
-        raise BadRequest("resourceVersionMatch is forbidden unless resourceVersion is provided")
     prefix = rt.prefix(ctx.namespace)
     token = query.get("continue") or ""
     if token:
@@ -219,36 +222,47 @@ async def _from_store(
         raise storage_error(err, ctx) from err
 
 
-def watch_params(query: Mapping[str, str]) -> dict[str, Any]:
-    """Validate a watch request's options as kube's ValidateListOptions does."""
-    send_initial = query.get("sendInitialEvents")
-    bookmarks = is_true(query.get("allowWatchBookmarks"))
+def list_options(query: Mapping[str, str], *, watch: bool) -> None:
+    """kube's ValidateListOptions: a bad combination is 422 Invalid on ListOptions."""
+    errs: list[FieldError] = []
+    rv = query.get("resourceVersion") or ""
     match = query.get("resourceVersionMatch") or ""
-    rv = _revision_param(query)
-    initial = is_true(send_initial) if send_initial is not None else None
-    if initial is not None:
-        if match != "NotOlderThan":
-            raise Invalid("resourceVersionMatch: Forbidden: sendInitialEvents requires setting "
-                          "resourceVersionMatch to NotOlderThan",
-                          causes=[{"reason": "FieldValueForbidden", "field": "resourceVersionMatch",
-                                   "message": "Forbidden: sendInitialEvents requires setting resourceVersionMatch "
-                                              "to NotOlderThan"}])
-        if not bookmarks:
-            raise Invalid("allowWatchBookmarks: Forbidden: sendInitialEvents requires setting "
-                          "allowWatchBookmarks to true",
-                          causes=[{"reason": "FieldValueForbidden", "field": "allowWatchBookmarks",
-                                   "message": "Forbidden: sendInitialEvents requires setting allowWatchBookmarks "
-                                              "to true"}])
-    elif match:
-        raise Invalid('resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden for watch unless '
-                      'sendInitialEvents is provided',
-                      causes=[{"reason": "FieldValueForbidden", "field": "resourceVersionMatch",
-                               "message": "Forbidden: resourceVersionMatch is forbidden for watch unless "
-                                          "sendInitialEvents is provided"}])
+    send_initial = query.get("sendInitialEvents")
+    if watch:
+        if send_initial is not None and match != "NotOlderThan":
+            errs.append(forbidden("resourceVersionMatch",
+                                  "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"))
+        if send_initial is None and match:
+            errs.append(forbidden("resourceVersionMatch",
+                                  "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided"))
+    else:
+        if match in ("NotOlderThan", "Exact"):
+            if not rv:
+                errs.append(forbidden("resourceVersionMatch",
+                                      "resourceVersionMatch is forbidden unless resourceVersion is provided"))
+            if query.get("continue"):
+                errs.append(forbidden("resourceVersionMatch",
+                                      "resourceVersionMatch is forbidden when continue is provided"))
+            if match == "Exact" and rv == "0":
+                errs.append(forbidden("resourceVersionMatch",
+                                      'resourceVersionMatch "exact" is forbidden for resourceVersion "0"'))
+        elif match:
+            errs.append(not_supported("resourceVersionMatch", match, ["Exact", "NotOlderThan"]))
+        if send_initial is not None:
+            errs.append(forbidden("sendInitialEvents", "sendInitialEvents is forbidden for list"))
+    if errs:
+        raise Invalid.of("meta.k8s.io", "ListOptions", "", errs)
+
+
+def watch_params(query: Mapping[str, str]) -> dict[str, Any]:
+    """The options of a watch request, validated."""
+    list_options(query, watch=True)
+    send_initial = query.get("sendInitialEvents")
     raw_timeout = query.get("timeoutSeconds")
     try:
         timeout = int(raw_timeout) if raw_timeout else None
     except ValueError:
         raise BadRequest(f'invalid value for timeoutSeconds: "{raw_timeout}"') from None
-    return {"rv": rv, "rv_given": bool(query.get("resourceVersion")), "initial": initial, "bookmarks": bookmarks,
-            "timeout": timeout}
+    return {"rv": _revision_param(query), "rv_given": bool(query.get("resourceVersion")),
+            "initial": is_true(send_initial) if send_initial is not None else None,
+            "bookmarks": is_true(query.get("allowWatchBookmarks")), "timeout": timeout}

@@ -43,9 +43,12 @@ class NamespaceLifecycle:
         if ns is None:
             raise NotFound.of("", "namespaces", ctx.namespace)
         if (ns.get("metadata") or {}).get("deletionTimestamp"):
-            raise Forbidden.of(ctx.rt.group, ctx.rt.plural, ctx.name,
+            err = Forbidden.of(ctx.rt.group, ctx.rt.plural, ctx.name,
                                f"unable to create new content in namespace {ctx.namespace} because it is being "
                                "terminated")
+            err.details["causes"] = [{"reason": "NamespaceTerminating", "field": "metadata.namespace",
+                                      "message": f"namespace {ctx.namespace} is being terminated"}]
+            raise err
 
     async def before_delete(self, ctx: Ctx, obj: Obj) -> None:
         if ctx.rt.group == "" and ctx.rt.plural == "namespaces" and ctx.name in PROTECTED_NAMESPACES:

@@ -30,6 +30,7 @@ from machinery import (
     RequestEntityTooLarge,
     ServiceUnavailable,
     Timeout,
+    effective_namespace,
     validate_object_meta,
     validate_object_meta_update,
 )
@@ -129,6 +130,7 @@ class Resources:
         if not meta.get("name") and isinstance(meta.get("generateName"), str) and meta["generateName"]:
             meta["name"] = objects.generate_name(meta["generateName"])
         ctx.name = str(meta.get("name") or "")
+        self._set_namespace(ctx, meta)
         meta["uid"] = objects.new_uid()
         meta["creationTimestamp"] = objects.now()
         meta["generation"] = 1
@@ -137,6 +139,7 @@ class Resources:
         self._validate_meta(ctx, obj)
         rt.strategy.default(obj)
         rt.strategy.prepare_for_create(obj)
+        omit_empty_meta(obj)
         self._check(ctx, obj, rt.strategy.validate(obj))
         for hook in self.before_create:
             await hook(ctx, obj)
@@ -149,6 +152,16 @@ class Resources:
             raise storage_error(err, ctx) from err
         await self._acknowledge(ctx, kv)
         return objects.from_kv(kv)
+
+    @staticmethod
+    def _set_namespace(ctx: Ctx, meta: Obj) -> None:
+        """The URL's namespace wins; a different one in the body is 400; cluster kinds have none."""
+        if not isinstance(meta, dict):
+            return
+        if ctx.rt.namespaced:
+            meta["namespace"] = effective_namespace(meta, ctx.namespace or "")
+        else:
+            meta.pop("namespace", None)
 
     def _validate_meta(self, ctx: Ctx, obj: Obj) -> None:
         rt = ctx.rt
@@ -169,10 +182,11 @@ class Resources:
     # ---- update ----------------------------------------------------------------------------
 
     async def update(self, ctx: Ctx, mutate: Mutation, *, precondition_rv: str | None = None,
-                     strategy: bool = True) -> Obj:
+                     precondition_uid: str | None = None, strategy: bool = True) -> Obj:
         """GuaranteedUpdate: read, mutate, validate, compare-and-swap; re-run on a conflict.
 
-        `precondition_rv` (from the client's body) turns a conflict into 409 instead of a retry.
+        `precondition_rv` (a PUT body's resourceVersion) turns a lost race into 409 instead of a retry;
+        a mutation whose result carries another resourceVersion than the stored one is 409 as well.
         `strategy=False` is for the server's own writes (controllers), which skip the hooks.
         """
         rt = ctx.rt
@@ -183,10 +197,13 @@ class Resources:
             if not isinstance(new, dict):
                 raise BadRequest("the object must be a JSON object")
             rv = (new.get("metadata") or {}).get("resourceVersion") if isinstance(new.get("metadata"), dict) else None
-            if precondition_rv is None and rv not in (None, ""):
-                precondition_rv = str(rv)
-            if precondition_rv not in (None, "") and precondition_rv != str(revision):
+            expected = precondition_rv or (str(rv) if rv not in (None, "") else None)
+            if expected is not None and expected != str(revision):
                 raise Conflict.of(rt.group, rt.plural, ctx.name)
+            old_uid = old["metadata"].get("uid")
+            if precondition_uid and precondition_uid != old_uid:
+                raise Conflict.of(rt.group, rt.plural, ctx.name, f"Precondition failed: UID in precondition: "
+                                                                 f"{precondition_uid}, UID in object meta: {old_uid}")
             if strategy:
                 self._prepare_update(ctx, new, old)
             if _same(new, old):
@@ -223,8 +240,7 @@ class Resources:
             else:
                 meta.pop(field, None)
         meta.setdefault("name", old_meta.get("name"))
-        if rt.namespaced:
-            meta.setdefault("namespace", old_meta.get("namespace"))
+        self._set_namespace(ctx, meta)
         if ctx.subresource == "status":
             # A status write changes status only (kube's status strategies keep spec and metadata).
             status = new.get("status")
@@ -242,6 +258,7 @@ class Resources:
                 new.pop("status", None)
         rt.strategy.default(new)
         rt.strategy.prepare_for_update(new, old)
+        omit_empty_meta(new)
         if objects.spec_changed(new, old):
             meta["generation"] = int(old_meta.get("generation") or 1) + 1
         errs = validate_object_meta_update(new.get("metadata"), old_meta)
@@ -324,6 +341,18 @@ class Resources:
 
 class _Retry(Exception):
     """The compare-and-swap lost a race; run the whole step again."""
+
+
+OMIT_EMPTY_META = ("labels", "annotations", "finalizers", "ownerReferences", "managedFields")
+
+
+def omit_empty_meta(obj: Obj) -> None:
+    """ObjectMeta's maps and lists are `omitempty` in kube: an empty one is not stored or served."""
+    meta = obj.get("metadata")
+    if isinstance(meta, dict):
+        for field in OMIT_EMPTY_META:
+            if field in meta and meta[field] in ({}, [], None):
+                del meta[field]
 
 
 def _same(new: Obj, old: Obj) -> bool:

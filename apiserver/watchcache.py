@@ -60,25 +60,29 @@ class Watcher:
     closed: bool = False
 
     def offer(self, event: CacheEvent) -> None:
-        """Queue the event as this watcher sees it: selectors turn transitions into ADDED/DELETED."""
-        now = self.filter(event.key, event.obj) if event.type != "DELETED" else False
+        """Queue the event as this watcher sees it: selectors turn transitions into ADDED/DELETED.
+
+        As kube's cacheWatcher: an object that stops matching is DELETED with its previous content
+        at the event's resourceVersion.
+        """
+        now = event.type != "DELETED" and self.filter(event.key, event.obj)
         before = event.prev is not None and self.filter(event.key, event.prev)
         if event.type == "DELETED":
-            kind = "DELETED" if before or self.filter(event.key, event.obj) else ""
-        elif now and before:
-            kind = "MODIFIED"
+            if not (before or self.filter(event.key, event.obj)):
+                return
+            item = ("DELETED", event)
         elif now:
-            kind = "ADDED"
-        elif before:
-            kind = "DELETED"
+            item = ("MODIFIED" if before else "ADDED", event)
+        elif before and event.prev is not None:
+            gone = {**event.prev, "metadata": {**event.prev.get("metadata", {}),
+                                               "resourceVersion": str(event.revision)}}
+            item = ("DELETED", CacheEvent("DELETED", event.key, gone, None, event.revision))
         else:
-            kind = ""
-        if not kind:
             return
         if len(self.events) >= WATCHER_BUFFER:
             self.close()
             return
-        self.events.append((kind, event))
+        self.events.append(item)
         self.wake.set()
 
     def close(self) -> None:

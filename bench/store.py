@@ -209,9 +209,7 @@ def report(results: dict[str, Any]) -> str:
         f"{'raw point reads, 1 conn':32}{raw['reads_per_s']:>12,.0f}{1:>17.2f}x",
     ]
     for c, fig in results["store"].items():
-        lines.append(
-            f"{f'store reads, {c} readers':32}{fig['reads_per_s']:>12,.0f}{fig['reads_vs_raw']:>17.2f}x"
-        )
+        lines.append(f"{f'store reads, {c} readers':32}{fig['reads_per_s']:>12,.0f}{fig['reads_vs_raw']:>17.2f}x")
     target = results["target"]
     verdict = "MET" if target["met"] else "NOT MET"
     lines += ["", f"target: {target['what']}: {target['ratio']:.2f}x -> {verdict}"]

@@ -24,6 +24,7 @@ from typing import Any
 from apiserver.registry import Obj, ResourceType, Strategy
 from machinery import (
     FIELD_IMMUTABLE,
+    BadRequest,
     FieldError,
     duplicate,
     forbidden,
@@ -396,7 +397,17 @@ def _immutable_contents(obj: Obj, old: Obj, fields: tuple[str, ...]) -> list[Fie
     return errs
 
 
+def omit_empty(obj: Obj, *fields: str) -> None:
+    """Go's `omitempty` on maps: an empty one is dropped from the stored object."""
+    for field in fields:
+        if obj.get(field) == {}:
+            del obj[field]
+
+
 class ConfigMapStrategy(Strategy):
+    def default(self, obj: Obj) -> None:
+        omit_empty(obj, "data", "binaryData")
+
     def validate(self, obj: Obj) -> list[FieldError]:
         errs: list[FieldError] = []
         typed(obj.get("immutable"), "boolean", "immutable", errs)
@@ -465,6 +476,12 @@ def _secret_type_errors(secret_type: str, data: dict[str, bytes], annotations: A
 
 class SecretStrategy(Strategy):
     def default(self, obj: Obj) -> None:
+        data_in = obj.get("data")
+        if isinstance(data_in, dict):
+            for value in data_in.values():
+                # []byte fields are decoded with the body: a bad one is a 400, before validation
+                if isinstance(value, str) and (problem := base64_error(value)) is not None:
+                    raise BadRequest(f'Secret in version "v1" cannot be handled as a Secret: {problem}')
         if not obj.get("type"):
             obj["type"] = SECRET_TYPE_OPAQUE
         # v1 -> internal conversion: stringData overwrites data and is not stored
@@ -474,6 +491,7 @@ class SecretStrategy(Strategy):
             if data is not None:
                 data.update({k: base64.b64encode(v.encode()).decode() for k, v in string_data.items()})
                 del obj["stringData"]
+        omit_empty(obj, "data", "stringData")
 
     def validate(self, obj: Obj) -> list[FieldError]:
         errs: list[FieldError] = []

@@ -268,6 +268,7 @@ class PodStrategy(Strategy):
         pod_ips = [ip.get("ip") for ip in objects(status.get("podIPs"))]
         return {
             "spec.nodeName": _str(spec.get("nodeName")),
+            "spec.host": _str(spec.get("nodeName")),  # the legacy label kube still converts
             "spec.restartPolicy": _str(spec.get("restartPolicy")),
             "spec.schedulerName": _str(spec.get("schedulerName")),
             "spec.serviceAccountName": _str(spec.get("serviceAccountName")),

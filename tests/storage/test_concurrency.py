@@ -38,9 +38,7 @@ async def test_compare_and_swap_increments_from_many_tasks_lose_no_update(store:
             kv = await store.get("/counter")
             while True:
                 try:
-                    new = await store.update(
-                        "/counter", str(int(kv.value) + 1).encode(), revision=kv.mod_revision
-                    )
+                    new = await store.update("/counter", str(int(kv.value) + 1).encode(), revision=kv.mod_revision)
                 except RevisionConflict as err:
                     conflicts += 1
                     kv = err.current  # retry from what is stored now, as kube's GuaranteedUpdate does

@@ -46,9 +46,7 @@ async def run_child(db: Path, cycle: int, seed: int, rng: random.Random, log: Pa
     if cycle >= COMPACTING_FROM:
         args.append("--compact")
     with log.open("wb") as stderr:
-        proc = await asyncio.create_subprocess_exec(
-            *args, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=stderr
-        )
+        proc = await asyncio.create_subprocess_exec(*args, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=stderr)
     assert proc.stdout is not None
     lines: list[str] = []
     ready = asyncio.Event()

@@ -119,9 +119,7 @@ class StoreMachine(RuleBasedStateMachine):
             self.expect_error(self.store.update(key, value, revision=max(self.head, 1)), KeyNotFound)
             return
         if stale:
-            err = self.expect_error(
-                self.store.update(key, value, revision=current.mod_revision - 1), RevisionConflict
-            )
+            err = self.expect_error(self.store.update(key, value, revision=current.mod_revision - 1), RevisionConflict)
             assert err.current == current
             return
         kv = self.run(self.store.update(key, value, revision=current.mod_revision))

@@ -398,6 +398,7 @@ def test_pod_field_values_are_kubes_selectable_fields() -> None:
     obj["status"].update(podIPs=[{"ip": "10.0.0.7"}, {"ip": "fd00::7"}], nominatedNodeName="node-2")
     assert STRATEGY.field_values(obj) == {
         "spec.nodeName": "node-1",
+        "spec.host": "node-1",
         "spec.restartPolicy": "Always",
         "spec.schedulerName": "default-scheduler",
         "spec.serviceAccountName": "builder",
