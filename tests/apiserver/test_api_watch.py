@@ -446,3 +446,21 @@ async def test_a_watch_from_a_future_resource_version_fails(live_server: str, cl
     text = resp.text
     # kube: 504 Timeout "Too large resource version" (or the same Status as an ERROR event).
     assert "Too large resource version" in text, text
+
+
+async def test_a_watch_from_before_the_retained_history_gets_a_410_expired_error_event(
+    live_server: str, client: httpx.AsyncClient
+) -> None:
+    # cacher.go: past authn/admission, a too-old resourceVersion is an ERROR event in a 200 stream
+    # (newErrWatcher), carrying watch_cache.go's "too old resource version: <rv> (<oldest>)".
+    for i in range(3):
+        await create(client, f"h{i}")
+    nodes = "/api/v1/nodes"
+    await client.get(nodes)  # the nodes cache exists from now on; revision 1 is before it
+    async with watch(live_server, nodes, resourceVersion="1") as stream:
+        events = await stream.until_end()
+    assert len(events) == 1, events
+    assert events[0]["type"] == "ERROR"
+    status = events[0]["object"]
+    assert (status["kind"], status["status"], status["reason"], status["code"]) == ("Status", "Failure", "Expired", 410)
+    assert status["message"].startswith("too old resource version: 1 (")
