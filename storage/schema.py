@@ -70,6 +70,7 @@ class WriterSql:
     SQLite's insert itself, and these few statements are portable SQL.
     """
 
+    begin: tuple[str, ...]  # what opens a write transaction holding the one write lock
     head: str
     insert: str  # (id, name, create_revision, prev_revision, deleted, value)
     marker: str
@@ -84,7 +85,14 @@ class WriterSql:
 def writer_sql(engine: Engine) -> WriterSql:
     marker = "?" if engine.dialect.paramstyle == "qmark" else "%s"
     cols = "id, name, create_revision, prev_revision, deleted, value"
+    if engine.dialect.name == "sqlite":
+        begin: tuple[str, ...] = ("BEGIN IMMEDIATE",)  # take the write lock up front
+    elif engine.dialect.name == "postgresql":
+        begin = ("SELECT pg_advisory_xact_lock(7236)",)  # one writer across server replicas (any fixed key)
+    else:
+        begin = ()
     return WriterSql(
+        begin=begin,
         head="SELECT max(id) FROM kv",
         insert=f"INSERT INTO kv ({cols}) VALUES ({', '.join([marker] * 6)})",
         marker=marker,
@@ -115,7 +123,7 @@ class Database:
 def connect(url: str) -> Database:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return Database(_engine(url, pool_size=1, begin=None), _engine(url, pool_size=8, begin=None))
+        return Database(_engine(url, pool_size=2, begin=None), _engine(url, pool_size=8, begin=None))
     cleanup = None
     if parsed.database in (None, "", ":memory:"):
         # A throw-away store is a temporary file, not :memory:, so the writer and the readers
@@ -124,7 +132,9 @@ def connect(url: str) -> Database:
         cleanup = tempfile.mkdtemp(prefix="mini-apiserver-", dir=base)
         parsed = parsed.set(database=os.path.join(cleanup, "store.db"))
     url = parsed.render_as_string(hide_password=False)
-    writer = _sqlite_engine(url, pool_size=1, begin="BEGIN IMMEDIATE")
+    # Two writer connections, both used only by the writer thread: the raw one for group commits,
+    # one through SQLAlchemy for compaction jobs.
+    writer = _sqlite_engine(url, pool_size=2, begin="BEGIN IMMEDIATE")
     reader = _sqlite_engine(url, pool_size=8, begin="BEGIN")
     return Database(writer, reader, cleanup)
 

@@ -106,6 +106,7 @@ class SQLStore:
         self._compact_revision = 0
         self._compactor: asyncio.Task[None] | None = None
         self._unfinished_compaction = False
+        self._wconn: Any = None  # the writer thread's own DBAPI connection
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -298,6 +299,9 @@ class SQLStore:
                 self._call_in_loop(self._deliver, writes, outcome)
             for job in (b for b in batch if isinstance(b, _Job)):
                 self._run_job(job)
+        if self._wconn is not None:
+            self._wconn.close()
+            self._wconn = None
 
     def _call_in_loop(self, fn: Callable[..., None], *args: Any) -> None:
         assert self._loop is not None
@@ -308,32 +312,47 @@ class SQLStore:
         """Apply a batch in one transaction: per-write results, or one error for the whole batch."""
         assert self._db is not None
         sql = self._db.sql
+        if self._wconn is None:
+            self._wconn = self._db.writer.raw_connection()
+        conn = self._wconn
         try:
-            with self._db.writer.begin() as conn:
-                cursor: Any = conn.connection.cursor()
-                cursor.execute(sql.head)
-                head = int(cursor.fetchone()[0] or 0)
-                latest = _load_latest(cursor, sql, {w.key for w in writes})
-                results: list[Event | StoreError] = []
-                rows: list[tuple[Any, ...]] = []
-                for w in writes:
-                    prev_id, current = latest.get(w.key, _ABSENT)
-                    rev = head + len(rows) + 1
-                    result = _apply(w, current, rev)
-                    results.append(result)
-                    if isinstance(result, Event):
-                        kvp = result.kv
-                        deleted = result.type == "DELETE"
-                        # A re-create points at the tombstone, so (name, prev_revision) stays unique.
-                        rows.append((rev, w.key, kvp.create_revision, prev_id, deleted, kvp.value))
-                        latest[w.key] = (rev, None if deleted else kvp)
-                if rows:
-                    cursor.executemany(sql.insert, rows)
-                cursor.close()
+            cursor = conn.cursor()
+            for statement in sql.begin:
+                cursor.execute(statement)
+            cursor.execute(sql.head)
+            head = int(cursor.fetchone()[0] or 0)
+            latest = _load_latest(cursor, sql, {w.key for w in writes})
+            results: list[Event | StoreError] = []
+            rows: list[tuple[Any, ...]] = []
+            for w in writes:
+                prev_id, current = latest.get(w.key, _ABSENT)
+                rev = head + len(rows) + 1
+                result = _apply(w, current, rev)
+                results.append(result)
+                if isinstance(result, Event):
+                    kvp = result.kv
+                    deleted = result.type == "DELETE"
+                    # A re-create points at the tombstone, so (name, prev_revision) stays unique.
+                    rows.append((rev, w.key, kvp.create_revision, prev_id, deleted, kvp.value))
+                    latest[w.key] = (rev, None if deleted else kvp)
+            if rows:
+                cursor.executemany(sql.insert, rows)
+            cursor.close()
+            conn.commit()
             return results
         except Exception as err:  # the writer thread must survive anything the database throws
             log.error("write batch of %d failed: %s", len(writes), err)
+            self._drop_writer_connection()
             return _unavailable(err)
+
+    def _drop_writer_connection(self) -> None:
+        """After a failure: roll back and start the next batch on a fresh connection."""
+        conn, self._wconn = self._wconn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                conn.rollback()
+            with contextlib.suppress(Exception):
+                conn.close()
 
     def _deliver(self, writes: list[_Write], outcome: list[Event | StoreError] | StoreError) -> None:
         """On the event loop: publish the committed events, then acknowledge the callers."""
