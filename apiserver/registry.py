@@ -37,6 +37,9 @@ class Strategy:
     # "subdomain" (DNS-1123 subdomain, most kinds), "label" (DNS-1123 label: namespaces,
     # services), "path" (anything without '/' or '%', e.g. RBAC roles).
     name_rule: str = "subdomain"
+    # Whether the kind tracks metadata.generation (kube's strategies set it for kinds with a spec
+    # that controllers observe: workloads, pods, ingresses, network policies, PDBs, CRDs).
+    generation: bool = False
 
     def default(self, obj: Obj) -> None:
         """Fill defaults in place (kube's SetDefaults_*), run on every create, update and patch result."""

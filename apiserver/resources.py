@@ -133,7 +133,8 @@ class Resources:
         self._set_namespace(ctx, meta)
         meta["uid"] = objects.new_uid()
         meta["creationTimestamp"] = objects.now()
-        meta["generation"] = 1
+        if rt.strategy.generation:
+            meta["generation"] = 1
         if "status" in rt.subresources:
             obj.pop("status", None)
         self._validate_meta(ctx, obj)
@@ -259,7 +260,7 @@ class Resources:
         rt.strategy.default(new)
         rt.strategy.prepare_for_update(new, old)
         omit_empty_meta(new)
-        if objects.spec_changed(new, old):
+        if rt.strategy.generation and objects.spec_changed(new, old):
             meta["generation"] = int(old_meta.get("generation") or 1) + 1
         errs = validate_object_meta_update(new.get("metadata"), old_meta)
         errs += self._meta_errors(ctx, new)

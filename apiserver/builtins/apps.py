@@ -122,6 +122,8 @@ def _immutable_selector(obj: Obj, old: Obj) -> list[FieldError]:
 
 class WorkloadStrategy(Strategy):
     """What apps strategies share: generation 1 on create, an immutable selector, template defaults."""
+    generation = True
+
 
     owner: ClassVar[str] = ""  # the kind's name in kube's messages
 

@@ -244,6 +244,8 @@ def validate_job_update(obj: Obj, old: Obj) -> list[FieldError]:
 
 class JobStrategy(Strategy):
     """jobStrategy: a generated selector unless manualSelector, a mostly immutable spec."""
+    generation = True
+
 
     def default(self, obj: Obj) -> None:
         if (spec := ensure_object(obj, "spec")) is not None:
@@ -444,6 +446,8 @@ def validate_cron_job(obj: Obj) -> list[FieldError]:
 
 class CronJobStrategy(Strategy):
     """cronJobStrategy: defaults, schedule and job template validation."""
+    generation = True
+
 
     def default(self, obj: Obj) -> None:
         if (spec := ensure_object(obj, "spec")) is None:

@@ -136,6 +136,8 @@ def int_or_percent_errors(value: Any, path: str) -> list[FieldError]:
 
 
 class PodDisruptionBudgetStrategy(Strategy):
+    generation = True
+
     def prepare_for_create(self, obj: Obj) -> None:
         # these status counters are not omitempty in policy/v1, so a new PDB shows them as 0
         obj["status"] = {"disruptionsAllowed": 0, "currentHealthy": 0, "desiredHealthy": 0, "expectedPods": 0}

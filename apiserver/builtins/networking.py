@@ -160,6 +160,8 @@ def _ingress_spec_errors(spec: Obj, errs: list[FieldError]) -> list[FieldError]:
 
 
 class IngressStrategy(Strategy):
+    generation = True
+
     def prepare_for_create(self, obj: Obj) -> None:
         obj["status"] = {"loadBalancer": {}}  # IngressStatus.LoadBalancer is always serialized
 
@@ -253,6 +255,8 @@ def _network_policy_errors(spec: Obj, errs: list[FieldError]) -> list[FieldError
 
 
 class NetworkPolicyStrategy(Strategy):
+    generation = True
+
     def default(self, obj: Obj) -> None:
         spec = child(obj, "spec")
         if spec is None:

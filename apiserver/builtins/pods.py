@@ -232,6 +232,8 @@ def validate_pod_update(new: Any, old: Any) -> list[FieldError]:
 
 class PodStrategy(Strategy):
     """podStrategy: Pending status with a QoS class on create, a mostly immutable spec afterwards."""
+    generation = True
+
 
     def default(self, obj: Obj) -> None:
         if (spec := ensure_object(obj, "spec")) is not None:

@@ -276,6 +276,14 @@ async def test_update_that_changes_nothing_keeps_the_resource_version(api: httpx
 # ---- generation and the status subresource -----------------------------------------------------
 
 
+async def test_kinds_without_a_spec_to_observe_carry_no_generation(api: httpx.AsyncClient) -> None:
+    obj = await create_cm(api)
+    assert "generation" not in obj["metadata"]
+    obj["data"] = {"a": "2"}
+    updated = (await api.put(f"{CM}/c", json=obj)).json()
+    assert "generation" not in updated["metadata"]
+
+
 async def test_generation_is_bumped_by_spec_changes_only(api: httpx.AsyncClient) -> None:
     resp = await api.post(DEPLOY, json=deployment())
     obj = resp.json()
