@@ -7,6 +7,7 @@ Every error leaves as a `metav1.Status`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import platform
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -23,7 +24,7 @@ from apiserver.requestinfo import RequestInfo, RequestInfoError, parse
 from apiserver.resources import Ctx
 from apiserver.server import Server
 from apiserver.settings import Settings
-from machinery import ApiError, InternalError, MethodNotAllowed, NotFound
+from machinery import ApiError, InternalError, MethodNotAllowed, NotFound, Timeout
 
 log = logging.getLogger("apiserver")
 
@@ -99,7 +100,14 @@ def create_app(settings: Settings | None = None, server: Server | None = None) -
         info = _parse(request)
         if not info.is_resource_request:
             return _discovery(request, srv, info)
-        return await _dispatch(request, srv, info)
+        if info.verb == "watch":  # long-running: bounded by its own timeout instead
+            return await _dispatch(request, srv, info)
+        try:
+            async with asyncio.timeout(settings.request_timeout):
+                return await _dispatch(request, srv, info)
+        except TimeoutError:
+            raise Timeout("Timeout: request did not complete within requested timeout - context deadline exceeded",
+                          retry_after=0) from None
 
     for path in ("/healthz", "/livez"):
         app.add_route(path, health, methods=["GET", "HEAD"])

@@ -10,6 +10,9 @@ import yaml
 from machinery import BadRequest, NotAcceptable, RequestEntityTooLarge, UnsupportedMediaType
 
 MAX_BODY = 3 * 1024 * 1024  # kube-apiserver's request body limit (MaxRequestBodyBytes, 3 MiB)
+# kube allows 10,000 levels of JSON nesting; orjson encodes at most 254, and responses wrap objects
+# in a few more levels (watch events, tables), so bodies deeper than this are refused up front.
+MAX_DEPTH = 200
 JSON = "application/json"
 YAML = "application/yaml"
 
@@ -28,7 +31,7 @@ def decode(body: bytes, content_type: str | None) -> Any:
     if media in ("application/yaml", "application/x-yaml", "text/yaml", "application/apply-patch+yaml"):
         try:
             return yaml.safe_load(body)
-        except yaml.YAMLError as err:
+        except (yaml.YAMLError, RecursionError) as err:
             raise BadRequest(f"error converting YAML to JSON: {err}") from err
     if media not in (JSON, "", "*/*") and not media.endswith("+json"):
         raise UnsupportedMediaType(f'the body of the request was in an unknown format - accepted media types include: '
@@ -39,8 +42,28 @@ def decode(body: bytes, content_type: str | None) -> Any:
         raise BadRequest(f"the body of the request could not be decoded as JSON: {err}") from err
 
 
+def check_depth(data: Any, limit: int = MAX_DEPTH) -> None:
+    """Refuse JSON nested deeper than `limit` (iteratively: a hostile body can't exhaust the stack)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            raise BadRequest(f"the body of the request is nested too deeply: more than {limit} levels")
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values() if isinstance(v, dict | list))
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value if isinstance(v, dict | list))
+
+
+def checked(obj: Obj) -> Obj:
+    """A computed object (a patch result) held to the same nesting bound as a request body."""
+    check_depth(obj)
+    return obj
+
+
 def decode_object(body: bytes, content_type: str | None) -> Obj:
     data = decode(body, content_type)
+    check_depth(data)
     if not isinstance(data, dict):
         raise BadRequest(f"the body of the request must be a JSON object, not {type(data).__name__}")
     return data

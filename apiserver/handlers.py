@@ -114,6 +114,9 @@ async def list_(call: Call) -> Response:
 
 async def watch(call: Call) -> Response:
     params = watch_params(call.query)
+    limit = call.request.app.state.server.settings.max_watch_timeout
+    params["timeout"] = min(params["timeout"], limit) if params["timeout"] is not None else None
+    params["max_timeout"] = limit
     sel = selection(call.ctx.rt, call.ctx.namespace, call.query)
     if call.info.name:  # a watch on one object is a watch with a name field selector
         from machinery import parse_field_selector
@@ -182,10 +185,10 @@ async def patch(call: Call) -> Response:
     call.ctx.dry_run = dry_run(call)
 
     if call.ctx.subresource == "scale":
-        return await _update_scale(call, lambda scale: apply(scale, body))
+        return await _update_scale(call, lambda scale: codec.checked(apply(scale, body)))
 
     def patched(current: Obj) -> Obj:
-        result = apply(current, body)
+        result = codec.checked(apply(current, body))
         check_type(call, result)
         check_name(call, result)
         return result

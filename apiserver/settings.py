@@ -20,3 +20,7 @@ class Settings:
     # Seconds of store history kept for watches and paginated lists (kube compacts every 5 min).
     compact_window: float = field(default_factory=lambda: float(_env("compact_window", "300")))
     compact_interval: float = field(default_factory=lambda: float(_env("compact_interval", "60")))
+    # Non-watch requests still running after this many seconds get a 504 (kube's --request-timeout).
+    request_timeout: float = field(default_factory=lambda: float(_env("request_timeout", "60")))
+    # The longest a watch may stay open, whatever timeoutSeconds asks (kube: 2 x --min-request-timeout).
+    max_watch_timeout: float = field(default_factory=lambda: float(_env("max_watch_timeout", "3600")))

@@ -87,8 +87,9 @@ async def stream(
     watcher = cache.add_watcher(selected)
     # --------------------------------------------------------------------------------------
     timeout = params["timeout"]
-    if timeout is None:
-        timeout = random.uniform(MIN_REQUEST_TIMEOUT, 2 * MIN_REQUEST_TIMEOUT)
+    if timeout is None:  # kube picks a random deadline in [min-request-timeout, 2x] to spread re-watches
+        timeout = min(random.uniform(MIN_REQUEST_TIMEOUT, 2 * MIN_REQUEST_TIMEOUT),
+                      params.get("max_timeout", 2 * MIN_REQUEST_TIMEOUT))
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     bookmarks = params["bookmarks"]

@@ -120,7 +120,7 @@ class Database:
             shutil.rmtree(self.cleanup_dir, ignore_errors=True)
 
 
-def connect(url: str) -> Database:
+def connect(url: str, *, busy_timeout_ms: int = 30_000) -> Database:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return Database(_engine(url, pool_size=2, begin=None), _engine(url, pool_size=8, begin=None))
@@ -134,8 +134,8 @@ def connect(url: str) -> Database:
     url = parsed.render_as_string(hide_password=False)
     # Two writer connections, both used only by the writer thread: the raw one for group commits,
     # one through SQLAlchemy for compaction jobs.
-    writer = _sqlite_engine(url, pool_size=2, begin="BEGIN IMMEDIATE")
-    reader = _sqlite_engine(url, pool_size=8, begin="BEGIN")
+    writer = _sqlite_engine(url, pool_size=2, begin="BEGIN IMMEDIATE", busy_timeout_ms=busy_timeout_ms)
+    reader = _sqlite_engine(url, pool_size=8, begin="BEGIN", busy_timeout_ms=busy_timeout_ms)
     return Database(writer, reader, cleanup)
 
 
@@ -143,13 +143,13 @@ def _engine(url: str, *, pool_size: int, begin: str | None) -> Engine:
     return create_engine(url, poolclass=QueuePool, pool_size=pool_size, max_overflow=0, pool_pre_ping=False)
 
 
-def _sqlite_engine(url: str, *, pool_size: int, begin: str) -> Engine:
+def _sqlite_engine(url: str, *, pool_size: int, begin: str, busy_timeout_ms: int) -> Engine:
     engine = create_engine(
         url,
         poolclass=QueuePool,
         pool_size=pool_size,
         max_overflow=0,
-        connect_args={"check_same_thread": False, "timeout": 30},
+        connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
     )
 
     @event.listens_for(engine, "connect")
@@ -159,7 +159,7 @@ def _sqlite_engine(url: str, *, pool_size: int, begin: str) -> Engine:
         cur.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode: a commit survives kill -9 (only power loss can drop the last ones).
         cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA busy_timeout=30000")  # kine's default
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")  # kine's default is 30 s
         cur.close()
 
     @event.listens_for(engine, "begin")

@@ -92,11 +92,13 @@ class SQLStore:
         compact_window: float = COMPACT_WINDOW,
         compact_interval: float = COMPACT_INTERVAL,
         watch_buffer: int = WATCH_BUFFER,
+        busy_timeout: float = 30.0,
     ) -> None:
         self.url = url
         self.compact_window = compact_window
         self.compact_interval = compact_interval
         self.watch_buffer = watch_buffer
+        self.busy_timeout = busy_timeout  # seconds a write waits for a lock held by another process
         self._db: Database | None = None
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -119,7 +121,7 @@ class SQLStore:
             self._compactor = asyncio.create_task(self._compact_periodically())
 
     def _open(self) -> Database:
-        db = connect(self.url)
+        db = connect(self.url, busy_timeout_ms=int(self.busy_timeout * 1000))
         metadata.create_all(db.writer)
         with db.reader.begin() as conn:
             self._revision = self._head(conn)
