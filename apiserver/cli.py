@@ -8,7 +8,8 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from types import FrameType
 
 import uvicorn
 import yaml
@@ -48,7 +49,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 class _Server(uvicorn.Server):
-    """uvicorn re-raises SIGTERM/SIGINT after a graceful shutdown; we exit 0 instead."""
+    """uvicorn re-raises SIGTERM/SIGINT after a graceful shutdown; we exit 0 instead.
+
+    On the signal, open watches are ended at once (clients re-watch elsewhere), so shutdown waits
+    only for ordinary in-flight requests instead of the graceful-shutdown timeout.
+    """
+
+    def __init__(self, config: uvicorn.Config, on_exit: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_exit = on_exit
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self._on_exit()
+        super().handle_exit(sig, frame)
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -69,7 +82,7 @@ async def serve(settings: Settings) -> None:
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level,
                             access_log=settings.log_level == "debug", lifespan="on",
                             timeout_graceful_shutdown=5)
-    server = _Server(config)
+    server = _Server(config, on_exit=app.state.server.end_watches)
 
     async def announce() -> None:
         while not server.started:

@@ -44,6 +44,10 @@ class Server:
         self.namespace_controller.start()
         self.ready.set()
 
+    def end_watches(self) -> None:
+        """Close every HTTP watch stream now (at shutdown); each ends cleanly after its last event."""
+        self.caches.close_watchers()
+
     async def stop(self) -> None:
         self.ready.clear()
         await self.namespace_controller.stop()

@@ -229,6 +229,11 @@ class Caches:
         for cache in self._caches.values():
             await cache.stop()
 
+    def close_watchers(self) -> None:
+        for cache in self._caches.values():
+            for w in list(cache.watchers):
+                w.close()
+
 
 def compacted_to_expired(err: Compacted) -> Expired:
     return Expired(f"too old resource version: {err.requested} ({err.compact_revision})")
