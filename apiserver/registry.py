@@ -85,6 +85,9 @@ class ResourceType:
     subresources: tuple[str, ...] = ()  # "status", "scale"
     strategy: Strategy = field(default_factory=Strategy)
     scale: ScalePaths | None = None
+    # The kind's OpenAPI v3 schema when it has its own (CRDs); built-in kinds use the Kubernetes
+    # definitions by group/version/kind instead.
+    schema: dict[str, Any] | None = field(default=None, hash=False, compare=False)
 
     @property
     def api_version(self) -> str:
