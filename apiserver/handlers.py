@@ -5,24 +5,30 @@ No handler knows a kind: everything per-kind is in the ResourceType and its stra
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from apiserver import codec, objects
+from apiserver import codec, objects, tables
+from apiserver.builtins import printers
 from apiserver.listing import is_true, list_objects, selection, watch_params
 from apiserver.objects import Obj
+from apiserver.registry import ResourceType
 from apiserver.requestinfo import RequestInfo
 from apiserver.resources import Ctx, Resources
 from apiserver.scale import apply_scale, to_scale
+from apiserver.watchcache import CacheEvent
 from apiserver.watching import stream
 from machinery import (
     BadRequest,
     Invalid,
     MethodNotAllowed,
+    NotAcceptable,
     NotFound,
     UnsupportedMediaType,
     apply_json_patch,
@@ -47,17 +53,55 @@ class Call:
     query: dict[str, str]
     res: Resources
 
+    @functools.cached_property
+    def output(self) -> tables.Output:
+        """What the client asked for: the object, a Table, or PartialObjectMetadata (JSON or YAML)."""
+        return tables.wanted_output(self.request.headers.get("accept"))
+
     @property
     def media(self) -> str:
-        return codec.negotiate(self.request.headers.get("accept"))
+        return self.output.media
+
+    def render(self, obj: Obj, *, headers: bool = True) -> Obj:
+        """An object (get, and the answers to writes) in the shape the client asked for."""
+        obj = self.present(obj)
+        if self.output.kind == "object":
+            return obj
+        rt = self.ctx.rt
+        return tables.render_object(obj, self.output, columns_for(rt), include=tables.include_object(self.query),
+                                    headers=headers, conditions=printers.conditions_for(rt.group, rt.plural),
+                                    type_name=tables.go_type(rt.group, rt.kind, custom=rt.schema is not None))
+
+    def render_list(self, listed: Obj) -> Obj:
+        listed["items"] = [self.present(i) for i in listed["items"]]
+        if self.output.kind == "object":
+            return listed
+        rt = self.ctx.rt
+        return tables.render_list(listed, self.output, columns_for(rt), include=tables.include_object(self.query),
+                                  conditions=printers.conditions_for(rt.group, rt.plural),
+                                  type_name=tables.go_type(rt.group, rt.list_kind, custom=rt.schema is not None))
+
+    def present(self, obj: Obj) -> Obj:
+        """The object at the requested version (CRD versions share storage; conversion None)."""
+        api_version = self.ctx.rt.api_version
+        if obj.get("apiVersion") in (api_version, None) or obj.get("kind") == "Status":
+            return obj
+        return {**obj, "apiVersion": api_version}
 
     def respond(self, data: Any, status: int = 200) -> Response:
         media = self.media
-        return Response(codec.encode(data, media), status_code=status, media_type=media)
+        return Response(codec.encode(data, media), status_code=status, media_type=self.output.content_type)
 
     async def body_object(self) -> Obj:
         body = await self.request.body()
         return codec.decode_object(body, self.request.headers.get("content-type"))
+
+
+def columns_for(rt: ResourceType) -> list[tables.Column]:
+    """A kind's table columns: kube's printers for built-ins, additionalPrinterColumns for CRDs."""
+    if rt.schema is not None or rt.printer_columns:
+        return tables.default_columns()  # TODO(issue 5): additionalPrinterColumns through JSONPath
+    return printers.columns_for(rt.group, rt.plural)
 
 
 def check_type(call: Call, obj: Obj, *, scale: bool | None = None) -> None:
@@ -105,11 +149,11 @@ async def get(call: Call) -> Response:
     obj = await call.res.get(call.ctx)
     if call.ctx.subresource == "scale":
         return call.respond(to_scale(call.ctx.rt, obj))
-    return call.respond(obj)
+    return call.respond(call.render(obj))
 
 
 async def list_(call: Call) -> Response:
-    return call.respond(await list_objects(call.res, call.ctx, call.query))
+    return call.respond(call.render_list(await list_objects(call.res, call.ctx, call.query)))
 
 
 async def watch(call: Call) -> Response:
@@ -124,7 +168,25 @@ async def watch(call: Call) -> Response:
         sel.fields = parse_field_selector(",".join(
             [f"metadata.name={call.info.name}", *([str(sel.fields)] if not sel.fields.empty else [])]))
     cache = call.res.cache(call.ctx.rt)
-    body = stream(cache, call.ctx.rt, sel, params)
+    api_version = call.ctx.rt.api_version
+
+    first = [True]
+
+    def render(ev: CacheEvent) -> bytes:
+        if call.output.kind == "object":
+            if ev.obj.get("apiVersion") in (api_version, None):
+                return ev.json()  # encoded once, shared by every watcher
+            return orjson.dumps(call.present(ev.obj))
+        try:  # tables in a watch: column definitions only in the first event, as kube sends them
+            rendered = call.render(ev.obj, headers=first[0])
+        except NotAcceptable:  # kube logs this and sends the object unchanged
+            rendered = call.present(ev.obj)
+        first[0] = False
+        return orjson.dumps(rendered)
+
+    body = stream(cache, call.ctx.rt, sel, params, render)
+    if call.output.media != codec.JSON:
+        raise NotAcceptable("only the following media types are accepted: application/json;stream=watch")
     return StreamingResponse(body, media_type="application/json",
                              headers={"Cache-Control": "no-cache, private", "X-Content-Type-Options": "nosniff"})
 
@@ -137,7 +199,7 @@ async def create(call: Call) -> Response:
     check_type(call, obj)
     call.ctx.dry_run = dry_run(call)
     created = await call.res.create(call.ctx, obj)
-    return call.respond(created, 201)
+    return call.respond(call.render(created), 201)
 
 
 async def update(call: Call) -> Response:
@@ -156,7 +218,7 @@ async def update(call: Call) -> Response:
     rv = (obj.get("metadata") or {}).get("resourceVersion")
     updated = await call.res.update(call.ctx, replace, precondition_rv=str(rv) if rv else None,
                                     precondition_uid=uid if isinstance(uid, str) else None)
-    return call.respond(updated)
+    return call.respond(call.render(updated))
 
 
 async def _update_scale(call: Call, new_scale: Callable[[Obj], Obj]) -> Response:
@@ -194,7 +256,7 @@ async def patch(call: Call) -> Response:
         return result
 
     # A patch that sets metadata.resourceVersion is a precondition, else it is retried on conflict.
-    return call.respond(await call.res.update(call.ctx, patched))
+    return call.respond(call.render(await call.res.update(call.ctx, patched)))
 
 
 async def delete(call: Call) -> Response:
@@ -210,7 +272,7 @@ async def delete(call: Call) -> Response:
     obj, deleted = await call.res.delete(call.ctx, preconditions=preconditions)
     if not deleted:
         # kube answers 202 only when the client asked for cascading (orphanDependents=false)
-        return call.respond(obj, 202 if options.get("orphanDependents") is False else 200)
+        return call.respond(call.present(obj), 202 if options.get("orphanDependents") is False else 200)
     rt = call.ctx.rt
     details = {"name": call.ctx.name, "group": rt.group, "kind": rt.plural, "uid": obj["metadata"].get("uid")}
     return call.respond(status_success({k: v for k, v in details.items() if v}))

@@ -40,6 +40,8 @@ class Strategy:
     # Whether the kind tracks metadata.generation (kube's strategies set it for kinds with a spec
     # that controllers observe: workloads, pods, ingresses, network policies, PDBs, CRDs).
     generation: bool = False
+    # Review kinds (SelfSubjectAccessReview & co) are answered from the request and never stored.
+    ephemeral: bool = False
 
     def default(self, obj: Obj) -> None:
         """Fill defaults in place (kube's SetDefaults_*), run on every create, update and patch result."""
@@ -52,6 +54,10 @@ class Strategy:
 
     def validate(self, obj: Obj) -> list[FieldError]:
         """Kind-specific validation of a new or updated object (metadata is checked generically)."""
+        return []
+
+    def validate_create(self, obj: Obj) -> list[FieldError]:
+        """Rules only a new object is checked against (CRD CEL rules without oldSelf)."""
         return []
 
     def validate_update(self, obj: Obj, old: Obj) -> list[FieldError]:
@@ -88,6 +94,8 @@ class ResourceType:
     # The kind's OpenAPI v3 schema when it has its own (CRDs); built-in kinds use the Kubernetes
     # definitions by group/version/kind instead.
     schema: dict[str, Any] | None = field(default=None, hash=False, compare=False)
+    # CRD additionalPrinterColumns (name, type, format, description, priority, jsonPath).
+    printer_columns: tuple[dict[str, Any], ...] = field(default=(), hash=False, compare=False)
 
     @property
     def api_version(self) -> str:

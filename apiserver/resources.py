@@ -125,6 +125,9 @@ class Resources:
         rt = ctx.rt
         obj = {"apiVersion": rt.api_version, "kind": rt.kind, **obj}  # the usual key order
         meta = objects.meta(obj)
+        if rt.strategy.ephemeral:  # a review: answered from the request, nothing stored
+            rt.strategy.prepare_for_create(obj)
+            return obj
         for field in objects.SERVER_OWNED:
             meta.pop(field, None)
         if not meta.get("name") and isinstance(meta.get("generateName"), str) and meta["generateName"]:
@@ -141,7 +144,7 @@ class Resources:
         rt.strategy.default(obj)
         rt.strategy.prepare_for_create(obj)
         omit_empty_meta(obj)
-        self._check(ctx, obj, rt.strategy.validate(obj))
+        self._check(ctx, obj, rt.strategy.validate(obj) + rt.strategy.validate_create(obj))
         for hook in self.before_create:
             await hook(ctx, obj)
         if ctx.dry_run:

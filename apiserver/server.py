@@ -34,6 +34,7 @@ class Server:
         self.resources.before_create.append(self._allocate_cluster_ip)
         self.resources.before_delete.append(lifecycle.before_delete)
         self.namespace_controller = NamespaceController(self.resources, self.registry)
+
         self.ready = asyncio.Event()
         # IPs handed out whose Service may not be in the cache yet (creates in flight).
         self._recent_ips: deque[str] = deque(maxlen=1024)

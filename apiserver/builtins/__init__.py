@@ -1,6 +1,6 @@
 """The built-in resource types kube-apiserver serves, as data plus strategy hooks."""
 
-from apiserver.builtins import apps, batch, core, misc, networking, pods, rbac
+from apiserver.builtins import apps, authorization, batch, core, misc, networking, pods, rbac
 from apiserver.registry import ResourceType
 
 # Registration order is discovery order: core first, then groups as kube lists them.
@@ -12,6 +12,7 @@ TYPES: list[ResourceType] = [
     *misc.TYPES,
     *networking.TYPES,
     *rbac.TYPES,
+    *authorization.TYPES,
 ]
 
 __all__ = ["TYPES"]
