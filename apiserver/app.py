@@ -8,23 +8,25 @@ Every error leaves as a `metav1.Status`.
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import logging
 import platform
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
-from apiserver import codec, discovery
+from apiserver import codec, discovery, openapi
 from apiserver.handlers import VERBS, Call
 from apiserver.requestinfo import RequestInfo, RequestInfoError, parse
 from apiserver.resources import Ctx
 from apiserver.server import Server
 from apiserver.settings import Settings
-from machinery import ApiError, InternalError, MethodNotAllowed, NotFound, Timeout
+from machinery import ApiError, InternalError, MethodNotAllowed, NotAcceptable, NotFound, Timeout
 
 log = logging.getLogger("apiserver")
 
@@ -109,15 +111,57 @@ def create_app(settings: Settings | None = None, server: Server | None = None) -
             raise Timeout("Timeout: request did not complete within requested timeout - context deadline exceeded",
                           retry_after=0) from None
 
+    async def openapi_v3_index(request: Request) -> Response:
+        return _served(request, srv.openapi.index())
+
+    async def openapi_v3(request: Request) -> Response:
+        path = request.path_params["path"]
+        parsed = openapi.parse_group_version_path(path)
+        doc = srv.openapi.v3(*parsed) if parsed else None
+        if doc is None:
+            raise NotFound("the server could not find the requested resource")
+        if not _accepts_json(request):
+            raise NotAcceptable("only application/json is served for OpenAPI v3 documents")
+        wanted = request.query_params.get("hash")
+        if wanted and wanted != doc.etag:  # an old hash: send the client to the current document
+            return RedirectResponse(openapi.server_relative_url(path, doc.etag), status_code=301)
+        extra = {"Cache-Control": "public, immutable", "Expires": _a_year_ahead()} if wanted else {}
+        return _served(request, doc, {"Vary": "Accept", **extra})
+
+    async def openapi_v2(request: Request) -> Response:
+        if not _accepts_json(request):  # kubectl asks for protobuf only; that we don't speak
+            raise NotAcceptable("only application/json is served for the OpenAPI v2 document")
+        return _served(request, srv.openapi.v2())
+
     for path in ("/healthz", "/livez"):
         app.add_route(path, health, methods=["GET", "HEAD"])
     app.add_route("/readyz", readyz, methods=["GET", "HEAD"])
     app.add_route("/version", version, methods=["GET"])
+    app.add_route("/openapi/v2", guarded(openapi_v2), methods=["GET"])
+    app.add_route("/openapi/v3", guarded(openapi_v3_index), methods=["GET"])
+    app.add_route("/openapi/v3/{path:path}", guarded(openapi_v3), methods=["GET"])
     methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
     for prefix in ("/api", "/apis"):
         app.add_route(prefix, guarded(api), methods=methods)
         app.add_route(prefix + "/{rest:path}", guarded(api), methods=methods)
     return app
+
+
+def _accepts_json(request: Request) -> bool:
+    accept = request.headers.get("accept") or "*/*"
+    return any(m.split(";")[0].strip() in ("application/json", "*/*", "application/*") for m in accept.split(","))
+
+
+def _served(request: Request, doc: openapi.Served, headers: dict[str, str] | None = None) -> Response:
+    """An OpenAPI document with its ETag; 304 when the client already has it."""
+    etag = f'"{doc.etag}"'
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers={"ETag": etag})
+    return Response(doc.body, media_type=codec.JSON, headers={"ETag": etag, **(headers or {})})
+
+
+def _a_year_ahead() -> str:
+    return email.utils.formatdate(time.time() + 365 * 24 * 3600, usegmt=True)
 
 
 def _error_media(request: Request) -> str:

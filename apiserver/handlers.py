@@ -5,6 +5,7 @@ No handler knows a kind: everything per-kind is in the ResourceType and its stra
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from apiserver import codec, objects, tables
+from apiserver import codec, fieldvalidation, objects, tables
 from apiserver.builtins import printers
 from apiserver.listing import is_true, list_objects, selection, watch_params
 from apiserver.objects import Obj
@@ -33,6 +34,8 @@ from machinery import (
     UnsupportedMediaType,
     apply_json_patch,
     apply_merge_patch,
+    apply_strategic_merge_patch,
+    node_for,
     not_supported,
     status_success,
 )
@@ -41,6 +44,20 @@ PATCH_TYPES = {
     "application/json-patch+json": apply_json_patch,
     "application/merge-patch+json": apply_merge_patch,
 }
+STRATEGIC = "application/strategic-merge-patch+json"
+
+
+def patcher(rt: ResourceType, content_type: str) -> Callable[[Obj, bytes], Obj]:
+    """The patch function for a Content-Type; strategic merge needs the kind's schema (built-ins only)."""
+    schema = node_for(rt.group, rt.version, rt.kind) if rt.schema is None else None
+    if content_type == STRATEGIC and schema is not None:
+        return lambda current, body: apply_strategic_merge_patch(current, body, schema)
+    apply = PATCH_TYPES.get(content_type)
+    if apply is None:
+        offered = [*PATCH_TYPES, *([STRATEGIC] if schema is not None else [])]
+        raise UnsupportedMediaType(f"the body of the request was in an unknown format - accepted media types "
+                                   f"include: {', '.join(offered)}")
+    return apply
 
 
 @dataclass
@@ -52,6 +69,7 @@ class Call:
     ctx: Ctx
     query: dict[str, str]
     res: Resources
+    warnings: list[str] = dataclasses.field(default_factory=list)  # sent as `Warning: 299 - "..."` headers
 
     @functools.cached_property
     def output(self) -> tables.Output:
@@ -89,12 +107,39 @@ class Call:
         return {**obj, "apiVersion": api_version}
 
     def respond(self, data: Any, status: int = 200) -> Response:
-        media = self.media
-        return Response(codec.encode(data, media), status_code=status, media_type=self.output.content_type)
+        response = Response(codec.encode(data, self.media), status_code=status, media_type=self.output.content_type)
+        for text in self.warnings:
+            response.headers.append("Warning", f'299 - "{_header_safe(text)}"')
+        return response
 
-    async def body_object(self) -> Obj:
+    def field_check(self, obj: Obj, raw: bytes, options_kind: str) -> None:
+        """fieldValidation for a create or update body: unknown and duplicate fields (400 or warnings).
+
+        Whatever the directive, a built-in kind then loses the fields its schema doesn't know.
+        """
+        mode = fieldvalidation.directive(self.query.get("fieldValidation"), options_kind=options_kind)
+        rt = self.ctx.rt
+        schema = fieldvalidation.schema_for(rt, self.ctx.subresource)
+        if mode == "Ignore":
+            fieldvalidation.drop_unknown(obj, schema)
+            return
+        errors = fieldvalidation.strict_errors(schema, raw, obj)
+        kind = str(obj.get("kind") or rt.kind)
+        version = str(obj.get("apiVersion") or rt.api_version).rsplit("/", 1)[-1]
+        self.warnings += fieldvalidation.field_validation_outcome(mode, errors, kind=kind, version=version,
+                                                                  as_kind=rt.kind)
+        fieldvalidation.drop_unknown(obj, schema)
+
+    async def body_object(self, options_kind: str = "") -> Obj:
         body = await self.request.body()
-        return codec.decode_object(body, self.request.headers.get("content-type"))
+        obj = codec.decode_object(body, self.request.headers.get("content-type"))
+        if options_kind:
+            self.field_check(obj, body, options_kind)
+        return obj
+
+
+def _header_safe(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
 
 
 def columns_for(rt: ResourceType) -> list[tables.Column]:
@@ -195,7 +240,8 @@ async def create(call: Call) -> Response:
     if call.ctx.subresource:
         raise MethodNotAllowed(f"the server does not allow this method on the requested resource "
                                f"({call.ctx.subresource})")
-    obj = await call.body_object()
+    fieldvalidation.directive(call.query.get("fieldValidation"), options_kind="CreateOptions")
+    obj = await call.body_object("CreateOptions")
     check_type(call, obj)
     call.ctx.dry_run = dry_run(call)
     created = await call.res.create(call.ctx, obj)
@@ -203,7 +249,8 @@ async def create(call: Call) -> Response:
 
 
 async def update(call: Call) -> Response:
-    obj = await call.body_object()
+    fieldvalidation.directive(call.query.get("fieldValidation"), options_kind="UpdateOptions")
+    obj = await call.body_object("UpdateOptions")
     check_type(call, obj)
     check_name(call, obj)
     call.ctx.dry_run = dry_run(call)
@@ -238,19 +285,27 @@ async def _update_scale(call: Call, new_scale: Callable[[Obj], Obj]) -> Response
 
 async def patch(call: Call) -> Response:
     content_type = (call.request.headers.get("content-type") or "").split(";")[0].strip().lower()
-    apply = PATCH_TYPES.get(content_type)
-    if apply is None:
-        raise UnsupportedMediaType(f"the body of the request was in an unknown format - accepted media types "
-                                   f"include: {', '.join(PATCH_TYPES)}")
+    apply = patcher(call.ctx.rt, content_type)
+    mode = fieldvalidation.directive(call.query.get("fieldValidation"), options_kind="PatchOptions")
     body = await call.request.body()
     codec.check_size(body)
     call.ctx.dry_run = dry_run(call)
+    schema = fieldvalidation.schema_for(call.ctx.rt, call.ctx.subresource)
+
+    def field_check(result: Obj) -> None:
+        if mode != "Ignore":
+            errs = fieldvalidation.patch_strict_errors(content_type, body)
+            errs += fieldvalidation.patched_object_errors(schema, result)
+            patched = orjson.dumps(result).decode()
+            call.warnings = fieldvalidation.patch_validation_outcome(mode, errs, patched=patched)
+        fieldvalidation.drop_unknown(result, schema)
 
     if call.ctx.subresource == "scale":
         return await _update_scale(call, lambda scale: codec.checked(apply(scale, body)))
 
     def patched(current: Obj) -> Obj:
         result = codec.checked(apply(current, body))
+        field_check(result)
         check_type(call, result)
         check_name(call, result)
         return result

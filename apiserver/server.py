@@ -11,6 +11,7 @@ from apiserver import builtins
 from apiserver.builtins.core import INITIAL_NAMESPACES, KUBERNETES_SERVICE, allocate_cluster_ip, needs_cluster_ip
 from apiserver.namespaces import NamespaceController, NamespaceLifecycle
 from apiserver.objects import Obj, deep_copy
+from apiserver.openapi import OpenAPI
 from apiserver.registry import Registry
 from apiserver.resources import Ctx, Resources
 from apiserver.settings import Settings
@@ -35,6 +36,7 @@ class Server:
         self.resources.before_delete.append(lifecycle.before_delete)
         self.namespace_controller = NamespaceController(self.resources, self.registry)
 
+        self.openapi = OpenAPI(self.registry)
         self.ready = asyncio.Event()
         # IPs handed out whose Service may not be in the cache yet (creates in flight).
         self._recent_ips: deque[str] = deque(maxlen=1024)

@@ -29,6 +29,7 @@ from machinery.errors import (
     too_long,
 )
 from machinery.patch import apply_json_patch, apply_merge_patch
+from machinery.schemas import KUBERNETES_VERSION, SchemaNode, definition_for, definitions, node, node_for
 from machinery.selectors import (
     EVERYTHING,
     NOTHING,
@@ -45,6 +46,7 @@ from machinery.selectors import (
     unescape_field_value,
     validate_label_selector,
 )
+from machinery.strategic import apply_strategic_merge_patch
 from machinery.validation import (
     DNS1123_LABEL_MAX_LENGTH,
     DNS1123_SUBDOMAIN_MAX_LENGTH,
@@ -76,6 +78,7 @@ __all__ = [
     "DNS1123_SUBDOMAIN_MAX_LENGTH",
     "EVERYTHING",
     "FIELD_IMMUTABLE",
+    "KUBERNETES_VERSION",
     "LABEL_KEY_MAX_LENGTH",
     "LABEL_VALUE_MAX_LENGTH",
     "NAMESPACE_MISMATCH",
@@ -99,6 +102,7 @@ __all__ = [
     "NotFound",
     "RequestEntityTooLarge",
     "Requirement",
+    "SchemaNode",
     "ServiceUnavailable",
     "Timeout",
     "TooManyRequests",
@@ -106,6 +110,9 @@ __all__ = [
     "UnsupportedMediaType",
     "apply_json_patch",
     "apply_merge_patch",
+    "apply_strategic_merge_patch",
+    "definition_for",
+    "definitions",
     "duplicate",
     "effective_namespace",
     "escape_field_value",
@@ -120,6 +127,8 @@ __all__ = [
     "label_selector_from_dict",
     "label_selector_from_set",
     "new_requirement",
+    "node",
+    "node_for",
     "not_supported",
     "parse_field_selector",
     "parse_label_selector",

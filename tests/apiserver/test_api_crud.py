@@ -704,3 +704,35 @@ async def test_every_error_body_is_a_status(
     assert set(body) <= {"kind", "apiVersion", "metadata", "status", "message", "reason", "details", "code"}
     assert "detail" not in body
     assert "Traceback" not in resp.text
+
+
+# ---- fieldValidation -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["Warn", "Ignore"])
+async def test_unknown_fields_of_a_builtin_kind_are_dropped_as_go_decoding_drops_them(
+    api: httpx.AsyncClient, mode: str
+) -> None:
+    body = configmap(dataa={"x": "y"})
+    body["metadata"]["labelz"] = {"a": "b"}
+    resp = await api.post(CM, params={"fieldValidation": mode}, json=body)
+    assert resp.status_code == 201, resp.text
+    stored = (await api.get(f"{CM}/c")).json()
+    assert "dataa" not in stored and "labelz" not in stored["metadata"]
+    assert stored["data"] == {"a": "1"}
+    warned = resp.headers.get_list("warning")
+    if mode == "Warn":
+        # in document order, as kube reports them
+        assert warned == ['299 - "unknown field \\"metadata.labelz\\""', '299 - "unknown field \\"dataa\\""']
+    else:
+        assert warned == []
+
+
+async def test_strict_field_validation_refuses_unknown_and_duplicate_fields(api: httpx.AsyncClient) -> None:
+    raw = b'{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c","name":"c"},"dataa":{}}'
+    resp = await api.post(CM, params={"fieldValidation": "Strict"}, content=raw,
+                          headers={"Content-Type": "application/json"})
+    body = assert_status(resp, 400, "BadRequest")
+    assert body["message"] == ('ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: '
+                               'duplicate field "metadata.name", unknown field "dataa"')
+    assert (await api.get(f"{CM}/c")).status_code == 404

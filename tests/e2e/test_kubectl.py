@@ -14,14 +14,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import pytest
 import yaml
 
 from tests.e2e.conftest import Kubectl, Server, create_namespace
 
-# kubectl validates create/apply against the server's OpenAPI by default; it is not served yet.
-# This goes away (and create/apply run with kubectl's defaults) when /openapi/v3 lands.
-VALIDATE_FLAGS = ["--validate=false"]
+# kubectl validates create/apply against the server's /openapi/v3 with its default --validate=strict.
+VALIDATE_FLAGS: list[str] = []
 
 WATCH_WAIT = 5.0  # seconds a `get -w` may take to print an event
 NAMESPACE_GONE_WAIT = 30.0  # seconds `kubectl delete namespace` may take
@@ -429,10 +427,6 @@ def test_repeated_apply_is_idempotent(kubectl: Kubectl, http: httpx.Client, name
     assert after[paths[2]]["spec"]["clusterIP"] == before[paths[2]]["spec"]["clusterIP"]
 
 
-@pytest.mark.xfail(
-    reason="kubectl apply patches with application/strategic-merge-patch+json, which comes with the kubectl issue",
-    strict=True,
-)
 def test_apply_of_a_changed_file_updates_the_objects(kubectl: Kubectl, http: httpx.Client, namespace: str, tmp_path: Path) -> None:
     # A re-apply that changes something (and any re-apply of a stringData Secret) sends a strategic merge patch.
     kubectl("apply", *VALIDATE_FLAGS, "-n", namespace, "-f", write(tmp_path, "app.yaml", APP))
