@@ -139,7 +139,9 @@ class Call:
 
 
 def _header_safe(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+    """A warning as a quoted header value: escaped quotes, no line breaks, ASCII only (\\uXXXX)."""
+    quoted = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+    return quoted.encode("ascii", "backslashreplace").decode("ascii")
 
 
 def columns_for(rt: ResourceType) -> list[tables.Column]:

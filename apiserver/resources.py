@@ -264,7 +264,7 @@ class Resources:
         rt.strategy.prepare_for_update(new, old)
         omit_empty_meta(new)
         if rt.strategy.generation and objects.spec_changed(new, old):
-            meta["generation"] = int(old_meta.get("generation") or 1) + 1
+            new["metadata"]["generation"] = int(old_meta.get("generation") or 1) + 1
         errs = validate_object_meta_update(new.get("metadata"), old_meta)
         errs += self._meta_errors(ctx, new)
         errs += rt.strategy.validate(new)

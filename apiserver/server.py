@@ -9,6 +9,7 @@ from collections import deque
 
 from apiserver import builtins
 from apiserver.builtins.core import INITIAL_NAMESPACES, KUBERNETES_SERVICE, allocate_cluster_ip, needs_cluster_ip
+from apiserver.customresources import CRD_TYPE, CRDController
 from apiserver.namespaces import NamespaceController, NamespaceLifecycle
 from apiserver.objects import Obj, deep_copy
 from apiserver.openapi import OpenAPI
@@ -27,7 +28,7 @@ class Server:
         self.settings = settings
         self.store = store or open_store(settings.database, compact_window=settings.compact_window,
                                          compact_interval=settings.compact_interval)
-        self.registry = Registry(builtins.TYPES)
+        self.registry = Registry([*builtins.TYPES, CRD_TYPE])
         self.caches = Caches(self.store)
         self.resources = Resources(self.store, self.registry, self.caches)
         lifecycle = NamespaceLifecycle(self.resources, self.registry)
@@ -35,6 +36,8 @@ class Server:
         self.resources.before_create.append(self._allocate_cluster_ip)
         self.resources.before_delete.append(lifecycle.before_delete)
         self.namespace_controller = NamespaceController(self.resources, self.registry)
+        self.crd_controller = CRDController(self.resources, self.registry)
+        self.resources.before_create.append(self.crd_controller.before_create)
 
         self.openapi = OpenAPI(self.registry)
         self.ready = asyncio.Event()
@@ -44,6 +47,7 @@ class Server:
     async def start(self) -> None:
         await self.store.start()
         await self._bootstrap()
+        await self.crd_controller.start()  # custom resources are served before we report ready
         self.namespace_controller.start()
         self.ready.set()
 
@@ -54,6 +58,7 @@ class Server:
     async def stop(self) -> None:
         self.ready.clear()
         await self.namespace_controller.stop()
+        await self.crd_controller.stop()
         await self.caches.stop()
         await self.store.close()
 
