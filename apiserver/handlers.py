@@ -15,7 +15,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from apiserver import codec, fieldvalidation, objects, tables
+from apiserver import codec, crdcolumns, fieldvalidation, objects, tables
 from apiserver.builtins import printers
 from apiserver.listing import is_true, list_objects, selection, watch_params
 from apiserver.objects import Obj
@@ -147,7 +147,7 @@ def _header_safe(text: str) -> str:
 def columns_for(rt: ResourceType) -> list[tables.Column]:
     """A kind's table columns: kube's printers for built-ins, additionalPrinterColumns for CRDs."""
     if rt.schema is not None or rt.printer_columns:
-        return tables.default_columns()  # TODO(issue 5): additionalPrinterColumns through JSONPath
+        return crdcolumns.columns(rt.printer_columns)
     return printers.columns_for(rt.group, rt.plural)
 
 

@@ -251,3 +251,14 @@ async def test_a_second_crd_claiming_a_served_kind_is_not_accepted(api: httpx.As
     await eventually(names_refused, "the clashing CRD's names are refused")
     assert (await api.get("/apis/example.com/v1/namespaces/default/gizmos")).status_code == 404
     assert (await api.get(WIDGETS)).status_code == 200
+
+
+async def test_printer_columns_are_served_as_a_table(api: httpx.AsyncClient) -> None:
+    await register(api)
+    await api.post(WIDGETS, json=widget())
+    resp = await api.get(WIDGETS, headers={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"})
+    assert resp.status_code == 200, resp.text
+    table = resp.json()
+    assert table["kind"] == "Table"
+    assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Size"]
+    assert table["rows"][0]["cells"] == ["w", 3]
