@@ -127,11 +127,12 @@ class CustomResourceStrategy(Strategy):
         return list(crd.validate(obj, self.schema, old=old, rules_validator=validate_rules))
 
     def field_values(self, obj: Obj) -> dict[str, str]:
+        """selectableFields: each declared path, "" when the object doesn't set it (as kube)."""
         out: dict[str, str] = {}
         for path in self.selectable:
             value = read_path(obj, path)
-            if value is not None:
-                out[path.lstrip(".")] = str(value).lower() if isinstance(value, bool) else str(value)
+            text = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+            out[path.lstrip(".")] = text
         return out
 
 

@@ -262,3 +262,14 @@ async def test_printer_columns_are_served_as_a_table(api: httpx.AsyncClient) -> 
     assert table["kind"] == "Table"
     assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Size"]
     assert table["rows"][0]["cells"] == ["w", 3]
+
+
+async def test_selectable_fields_work_in_field_selectors(api: httpx.AsyncClient) -> None:
+    await register(api, widget_crd(selectableFields=[{"jsonPath": ".spec.color"}]))
+    await api.post(WIDGETS, json=widget("r", color="red"))
+    await api.post(WIDGETS, json=widget("b", color="blue"))
+    resp = await api.get(WIDGETS, params={"fieldSelector": "spec.color=blue"})
+    assert resp.status_code == 200, resp.text
+    assert [i["metadata"]["name"] for i in resp.json()["items"]] == ["b"]
+    bad = await api.get(WIDGETS, params={"fieldSelector": "spec.size=3"})
+    assert bad.status_code == 400
