@@ -108,7 +108,7 @@ class Call:
 
     def respond(self, data: Any, status: int = 200) -> Response:
         response = Response(codec.encode(data, self.media), status_code=status, media_type=self.output.content_type)
-        for text in self.warnings:
+        for text in [*self.warnings, *self.ctx.warnings]:
             response.headers.append("Warning", f'299 - "{_header_safe(text)}"')
         return response
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from apiserver import objects
 from apiserver.objects import Obj
@@ -63,6 +63,7 @@ class Ctx:
     name: str
     subresource: str = ""
     dry_run: bool = False
+    warnings: list[str] = field(default_factory=list)  # from admission, sent as Warning headers
 
 
 def storage_error(err: StoreError, ctx: Ctx) -> ApiError:
@@ -83,13 +84,32 @@ def storage_error(err: StoreError, ctx: Ctx) -> ApiError:
     return InternalError.wrap(err)
 
 
+class Admission(Protocol):
+    """The admission chain as Resources calls it (apiserver/admissions.py adapts admission/)."""
+
+    async def mutate(self, ctx: Ctx, operation: str, obj: Obj | None, old: Obj | None) -> Obj | None: ...
+
+    async def validate(self, ctx: Ctx, operation: str, obj: Obj | None, old: Obj | None) -> None: ...
+
+
+class NoAdmission:
+    async def mutate(self, ctx: Ctx, operation: str, obj: Obj | None, old: Obj | None) -> Obj | None:
+        return obj
+
+    async def validate(self, ctx: Ctx, operation: str, obj: Obj | None, old: Obj | None) -> None:
+        return None
+
+
 class Resources:
     def __init__(self, store: Store, registry: Registry, caches: Caches) -> None:
         self.store = store
         self.registry = registry
         self.caches = caches
-        # Hooks the server adds: namespace lifecycle checks and allocations (cluster IPs) need
-        # to read other resources, which strategies (pure functions) must not.
+        # Hooks the server adds: built-in admission (namespace lifecycle) runs first, webhooks and
+        # policies through `admission`, allocations (cluster IPs) after validation; they read other
+        # resources, which strategies (pure functions) must not.
+        self.admit: list[Callable[[Ctx, Obj], Awaitable[None]]] = []
+        self.admission: Admission = NoAdmission()
         self.before_create: list[Callable[[Ctx, Obj], Awaitable[None]]] = []
         self.before_delete: list[Callable[[Ctx, Obj], Awaitable[None]]] = []
         self.after_delete: list[Callable[[Ctx, Obj], Awaitable[None]]] = []
@@ -128,12 +148,20 @@ class Resources:
         if rt.strategy.ephemeral:  # a review: answered from the request, nothing stored
             rt.strategy.prepare_for_create(obj)
             return obj
-        for field in objects.SERVER_OWNED:
-            meta.pop(field, None)
+        for owned in objects.SERVER_OWNED:
+            meta.pop(owned, None)
         if not meta.get("name") and isinstance(meta.get("generateName"), str) and meta["generateName"]:
             meta["name"] = objects.generate_name(meta["generateName"])
         ctx.name = str(meta.get("name") or "")
         self._set_namespace(ctx, meta)
+        self._validate_meta(ctx, obj)
+        rt.strategy.default(obj)
+        for admit in self.admit:
+            await admit(ctx, obj)
+        # kube's order: mutating admission sees the defaulted object before PrepareForCreate
+        mutated = await self.admission.mutate(ctx, "CREATE", obj, None)
+        obj = mutated if mutated is not None else obj
+        meta = objects.meta(obj)
         meta["uid"] = objects.new_uid()
         meta["creationTimestamp"] = objects.now()
         if rt.strategy.generation:
@@ -145,6 +173,7 @@ class Resources:
         rt.strategy.prepare_for_create(obj)
         omit_empty_meta(obj)
         self._check(ctx, obj, rt.strategy.validate(obj) + rt.strategy.validate_create(obj))
+        await self.admission.validate(ctx, "CREATE", obj, None)
         for hook in self.before_create:
             await hook(ctx, obj)
         if ctx.dry_run:
@@ -209,7 +238,7 @@ class Resources:
                 raise Conflict.of(rt.group, rt.plural, ctx.name, f"Precondition failed: UID in precondition: "
                                                                  f"{precondition_uid}, UID in object meta: {old_uid}")
             if strategy:
-                self._prepare_update(ctx, new, old)
+                new = await self._prepare_update(ctx, new, old)
             if _same(new, old):
                 return old  # kube writes nothing when nothing changed
             if ctx.dry_run:
@@ -230,46 +259,56 @@ class Resources:
             return objects.from_kv(kv)
         raise Conflict.of(rt.group, rt.plural, ctx.name, "too many concurrent writers; try again")
 
-    def _prepare_update(self, ctx: Ctx, new: Obj, old: Obj) -> None:
+    async def _prepare_update(self, ctx: Ctx, new: Obj, old: Obj) -> Obj:
+        """BeforeUpdate with admission: defaults, mutating admission, strategy, validation, validating admission."""
         rt = ctx.rt
-        meta = objects.meta(new)
-        if not isinstance(meta, dict):
+        if not isinstance(new.get("metadata", {}), dict):
             raise Invalid.of(rt.group, rt.kind, ctx.name, [_type_error("metadata", "object")])
-        old_meta = old["metadata"]
-        # BeforeUpdate: system fields come from the stored object, whatever the client sent.
-        for field in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation",
-                      "selfLink"):
-            if field in old_meta:
-                meta[field] = old_meta[field]
-            else:
-                meta.pop(field, None)
-        meta.setdefault("name", old_meta.get("name"))
-        self._set_namespace(ctx, meta)
+        self._keep_system_fields(ctx, new, old)
         if ctx.subresource == "status":
             # A status write changes status only (kube's status strategies keep spec and metadata).
             status = new.get("status")
-            new.clear()
-            new.update(objects.deep_copy(old))
+            new = objects.deep_copy(old)
             if status is None:
                 new.pop("status", None)
             else:
                 new["status"] = status
-            return
-        if "status" in rt.subresources:
-            if "status" in old:
-                new["status"] = objects.deep_copy(old["status"])
+        else:
+            if "status" in rt.subresources:
+                if "status" in old:
+                    new["status"] = objects.deep_copy(old["status"])
+                else:
+                    new.pop("status", None)
+            rt.strategy.default(new)
+        mutated = await self.admission.mutate(ctx, "UPDATE", new, old)
+        if mutated is not None and mutated is not new:
+            new = mutated
+            self._keep_system_fields(ctx, new, old)
+        if ctx.subresource != "status":
+            rt.strategy.prepare_for_update(new, old)
+            omit_empty_meta(new)
+            if rt.strategy.generation and objects.spec_changed(new, old):
+                new["metadata"]["generation"] = int(old["metadata"].get("generation") or 1) + 1
+            errs = validate_object_meta_update(new.get("metadata"), old["metadata"])
+            errs += self._meta_errors(ctx, new)
+            errs += rt.strategy.validate(new)
+            errs += rt.strategy.validate_update(new, old)
+            self._check(ctx, new, errs)
+        await self.admission.validate(ctx, "UPDATE", new, old)
+        return new
+
+    def _keep_system_fields(self, ctx: Ctx, new: Obj, old: Obj) -> None:
+        """BeforeUpdate: system fields come from the stored object, whatever the client (or a webhook) sent."""
+        meta = objects.meta(new)
+        old_meta = old["metadata"]
+        for name in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation",
+                     "selfLink"):
+            if name in old_meta:
+                meta[name] = old_meta[name]
             else:
-                new.pop("status", None)
-        rt.strategy.default(new)
-        rt.strategy.prepare_for_update(new, old)
-        omit_empty_meta(new)
-        if rt.strategy.generation and objects.spec_changed(new, old):
-            new["metadata"]["generation"] = int(old_meta.get("generation") or 1) + 1
-        errs = validate_object_meta_update(new.get("metadata"), old_meta)
-        errs += self._meta_errors(ctx, new)
-        errs += rt.strategy.validate(new)
-        errs += rt.strategy.validate_update(new, old)
-        self._check(ctx, new, errs)
+                meta.pop(name, None)
+        meta.setdefault("name", old_meta.get("name"))
+        self._set_namespace(ctx, meta)
 
     def _meta_errors(self, ctx: Ctx, obj: Obj) -> list[FieldError]:
         rt = ctx.rt
@@ -291,6 +330,8 @@ class Resources:
             self._check_preconditions(ctx, old, preconditions or {})
             for hook in self.before_delete:
                 await hook(ctx, old)
+            await self.admission.mutate(ctx, "DELETE", None, old)
+            await self.admission.validate(ctx, "DELETE", None, old)
             if not rt.strategy.finalizers(old):
                 if ctx.dry_run:
                     return old, True
