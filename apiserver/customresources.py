@@ -219,7 +219,7 @@ class CRDController:
 
     async def _run(self) -> None:
         cache = self.res.cache(CRD_TYPE)
-        watcher = cache.add_watcher(lambda _k, _o: True)
+        watcher = cache.add_watcher(lambda _k, _o: True, internal=True)
         try:
             while True:
                 while watcher.events:
@@ -233,7 +233,7 @@ class CRDController:
                         log.warning("CRD %s: %s", ev.obj.get("metadata", {}).get("name"), err.message)
                 if watcher.closed:
                     cache.remove_watcher(watcher)
-                    watcher = cache.add_watcher(lambda _k, _o: True)
+                    watcher = cache.add_watcher(lambda _k, _o: True, internal=True)
                     for obj in list(cache.objects.values()):
                         await self._sync(obj)
                 watcher.wake.clear()

@@ -84,7 +84,8 @@ class NamespaceController:
         rt = namespaces_type(self.registry)
         cache = self.res.cache(rt)
         await cache.ready()
-        watcher = cache.add_watcher(lambda _k, obj: bool((obj.get("metadata") or {}).get("deletionTimestamp")))
+        watcher = cache.add_watcher(lambda _k, obj: bool((obj.get("metadata") or {}).get("deletionTimestamp")),
+                                    internal=True)
         try:
             for obj in list(cache.objects.values()):  # namespaces left terminating by a restart
                 self._enqueue(obj)
@@ -95,7 +96,7 @@ class NamespaceController:
                         self._enqueue(ev.obj)
                 if watcher.closed:  # fell behind: start over with a fresh view
                     cache.remove_watcher(watcher)
-                    watcher = cache.add_watcher(watcher.filter)
+                    watcher = cache.add_watcher(watcher.filter, internal=True)
                     for obj in list(cache.objects.values()):
                         self._enqueue(obj)
                 watcher.wake.clear()

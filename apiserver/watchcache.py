@@ -58,6 +58,7 @@ class Watcher:
     events: deque[tuple[str, CacheEvent]] = field(default_factory=deque)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     closed: bool = False
+    internal: bool = False
 
     def offer(self, event: CacheEvent) -> None:
         """Queue the event as this watcher sees it: selectors turn transitions into ADDED/DELETED.
@@ -104,6 +105,7 @@ class WatchCache:
         self._tiebreak = itertools.count()
         self._task: asyncio.Task[None] | None = None
         self._sorted_keys: list[str] | None = None
+        self.closing = False
 
     def start(self) -> None:
         if self._task is None:
@@ -202,8 +204,12 @@ class WatchCache:
             raise Expired(f"too old resource version: {revision} ({self.oldest})")
         return [e for e in self.history if e.revision > revision]
 
-    def add_watcher(self, flt: Filter) -> Watcher:
-        w = Watcher(flt)
+    def add_watcher(self, flt: Filter, *, internal: bool = False) -> Watcher:
+        """A watcher of every later event; `internal` ones (the server's controllers) outlive shutdown."""
+        w = Watcher(flt, internal=internal)
+        if self.closing and not internal:  # shutting down: a watch that starts now ends at once, cleanly
+            w.close()
+            return w
         self.watchers.add(w)
         return w
 
@@ -217,11 +223,13 @@ class Caches:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._caches: dict[str, WatchCache] = {}
+        self.closing = False
 
     def get(self, prefix: str) -> WatchCache:
         cache = self._caches.get(prefix)
         if cache is None:
             cache = self._caches[prefix] = WatchCache(self.store, prefix)
+            cache.closing = self.closing
             cache.start()
         return cache
 
@@ -230,9 +238,13 @@ class Caches:
             await cache.stop()
 
     def close_watchers(self) -> None:
+        """End every watch now and every one that starts from here on (server shutdown)."""
+        self.closing = True
         for cache in self._caches.values():
+            cache.closing = True
             for w in list(cache.watchers):
-                w.close()
+                if not w.internal:
+                    w.close()
 
 
 def compacted_to_expired(err: Compacted) -> Expired:
