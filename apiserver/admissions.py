@@ -1,0 +1,129 @@
+"""Admission as the server runs it: configuration kinds, their projection, and the chain Resources calls.
+
+The webhook configurations are stored objects; a controller follows their watch caches and hands
+the current set to the dispatcher (admission/), so a change takes effect for the next request and
+survives restarts. Resources calls `mutate` and `validate` at kube's points (see resources.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import admission
+from apiserver.builtins.authorization import USER
+from apiserver.objects import Obj
+from apiserver.registry import Registry, ResourceType, Strategy
+from apiserver.resources import Ctx, Resources
+from machinery import FieldError
+
+log = logging.getLogger("apiserver.admission")
+
+GROUP = "admissionregistration.k8s.io"
+
+
+class MutatingConfigStrategy(Strategy):
+    generation = True
+
+    def default(self, obj: Obj) -> None:
+        admission.default_webhook_configuration(obj)
+
+    def validate(self, obj: Obj) -> list[FieldError]:
+        return list(admission.validate_mutating_configuration(obj))
+
+
+class ValidatingConfigStrategy(Strategy):
+    generation = True
+
+    def default(self, obj: Obj) -> None:
+        admission.default_webhook_configuration(obj)
+
+    def validate(self, obj: Obj) -> list[FieldError]:
+        return list(admission.validate_validating_configuration(obj))
+
+
+def _config(kind: str, plural: str, strategy: Strategy, *, subresources: tuple[str, ...] = ()) -> ResourceType:
+    return ResourceType(group=GROUP, version="v1", kind=kind, plural=plural, singular=kind.lower(), namespaced=False,
+                        categories=("api-extensions",), subresources=subresources, strategy=strategy)
+
+
+MUTATING = _config("MutatingWebhookConfiguration", "mutatingwebhookconfigurations", MutatingConfigStrategy())
+VALIDATING = _config("ValidatingWebhookConfiguration", "validatingwebhookconfigurations", ValidatingConfigStrategy())
+TYPES = [MUTATING, VALIDATING]
+
+
+class AdmissionChain:
+    """Resources' admission: the dispatcher fed with the stored configurations."""
+
+    def __init__(self, res: Resources, registry: Registry) -> None:
+        self.res = res
+        self.registry = registry
+        self.dispatcher = admission.Dispatcher(served_versions=self._served_versions)
+        self._task: asyncio.Task[None] | None = None
+
+    def _served_versions(self, group: str, resource: str) -> list[str]:
+        return [v for v in self.registry.group_versions().get(group, [])
+                if self.registry.lookup(group, v, resource) is not None]
+
+    async def start(self) -> None:
+        await self._reconfigure()
+        self._task = asyncio.create_task(self._follow(), name="admission-configurations")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.dispatcher.aclose()
+
+    async def _reconfigure(self) -> None:
+        caches = [self.res.cache(rt) for rt in (MUTATING, VALIDATING)]
+        for cache in caches:
+            await cache.ready()
+        mutating, validating = ([caches[i].objects[k] for k in caches[i].sorted_keys()] for i in (0, 1))
+        self.dispatcher.configure(mutating, validating)
+
+    async def _follow(self) -> None:
+        caches = [self.res.cache(rt) for rt in (MUTATING, VALIDATING)]
+        watchers = [c.add_watcher(lambda _k, _o: True, internal=True) for c in caches]
+        try:
+            while True:
+                waits = [asyncio.create_task(w.wake.wait()) for w in watchers]
+                _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                for task in pending:
+                    task.cancel()
+                for i, w in enumerate(watchers):
+                    w.events.clear()
+                    w.wake.clear()
+                    if w.closed:
+                        watchers[i] = caches[i].add_watcher(lambda _k, _o: True, internal=True)
+                await self._reconfigure()
+        finally:
+            for cache, w in zip(caches, watchers, strict=True):
+                cache.remove_watcher(w)
+
+    def _attributes(self, ctx: Ctx, operation: str, obj: Obj | None, old: Obj | None) -> admission.Attributes:
+        rt = ctx.rt
+        ns_obj = None
+        if rt.namespaced and ctx.namespace:
+            ns_type = self.registry.lookup("", "v1", "namespaces")
+            if ns_type is not None:
+                ns_obj = self.res.cache(ns_type).objects.get(ns_type.key(None, ctx.namespace))
+        elif rt.group == "" and rt.plural == "namespaces":
+            ns_obj = obj or old
+        options_kind = {"CREATE": "CreateOptions", "UPDATE": "UpdateOptions", "DELETE": "DeleteOptions"}[operation]
+        return admission.Attributes(
+            operation=operation, group=rt.group, version=rt.version, kind=rt.kind, resource=rt.plural,
+            subresource=ctx.subresource, name=ctx.name, namespace=ctx.namespace or "", object=obj, old_object=old,
+            dry_run=ctx.dry_run, options={"kind": options_kind, "apiVersion": "meta.k8s.io/v1"},
+            user_info=dict(USER), namespace_object=ns_obj, namespaced=rt.namespaced,
+        )
+
+    async def mutate(self, ctx: Ctx, operation: str, obj: Obj | None, old: Obj | None) -> Obj | None:
+        mutated, warnings = await self.dispatcher.mutate(self._attributes(ctx, operation, obj, old))
+        ctx.warnings += warnings
+        return mutated if obj is not None else None
+
+    async def validate(self, ctx: Ctx, operation: str, obj: Obj | None, old: Obj | None) -> None:
+        ctx.warnings += await self.dispatcher.validate(self._attributes(ctx, operation, obj, old))
