@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 import yaml
 
+from apiserver import protobuf
 from machinery import BadRequest, NotAcceptable, RequestEntityTooLarge, UnsupportedMediaType
 
 MAX_BODY = 3 * 1024 * 1024  # kube-apiserver's request body limit (MaxRequestBodyBytes, 3 MiB)
@@ -17,6 +18,51 @@ JSON = "application/json"
 YAML = "application/yaml"
 
 Obj = dict[str, Any]
+
+
+MAX_ALIASES = 1000  # YAML anchors may be reused, not multiplied into a document bomb (kube: 400)
+
+
+class _JSONLoader(yaml.SafeLoader):
+    """YAML as JSON sees it: timestamps stay strings; aliases are counted."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._aliases = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise yaml.YAMLError("document contains excessive aliasing")
+        return super().compose_node(parent, index)
+
+
+# JSON has no timestamps: leave YAML dates as the strings they were written as.
+_JSONLoader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def json_safe(data: Any) -> Any:
+    """YAML values turned into what YAML-to-JSON conversion gives: string keys; binary and sets refused."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            for key in list(value):
+                if not isinstance(key, str):
+                    if isinstance(key, dict | list | tuple | bytes | set):
+                        raise BadRequest("error converting YAML to JSON: yaml: invalid map key")
+                    text = "null" if key is None else str(key).lower() if isinstance(key, bool) else str(key)
+                    value[text] = value.pop(key)
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, bytes | set | bytearray) or not isinstance(value, str | int | float | bool | None):
+            raise BadRequest(f"error converting YAML to JSON: unsupported value of type {type(value).__name__}")
+    return data
 
 
 def check_size(body: bytes) -> None:
@@ -30,12 +76,14 @@ def decode(body: bytes, content_type: str | None) -> Any:
     media = (content_type or JSON).split(";")[0].strip().lower()
     if media in ("application/yaml", "application/x-yaml", "text/yaml", "application/apply-patch+yaml"):
         try:
-            return yaml.safe_load(body)
+            return json_safe(yaml.load(body, Loader=_JSONLoader))
         except (yaml.YAMLError, RecursionError) as err:
             raise BadRequest(f"error converting YAML to JSON: {err}") from err
+    if media == protobuf.MEDIA_TYPE:  # kubectl's and helm's typed clients send built-in kinds this way
+        return protobuf.decode(body)
     if media not in (JSON, "", "*/*") and not media.endswith("+json"):
-        raise UnsupportedMediaType(f'the body of the request was in an unknown format - accepted media types include: '
-                                   f'application/json, application/yaml (got "{media}")')
+        raise UnsupportedMediaType("the body of the request was in an unknown format - accepted media types include: "
+                                   f'application/json, application/yaml, {protobuf.MEDIA_TYPE} (got "{media}")')
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as err:
