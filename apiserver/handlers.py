@@ -35,9 +35,14 @@ from machinery import (
     apply_json_patch,
     apply_merge_patch,
     apply_strategic_merge_patch,
+    default_manager,
+    forbidden,
     node_for,
     not_supported,
+    required,
+    server_side_apply,
     status_success,
+    too_long,
 )
 
 PATCH_TYPES = {
@@ -45,6 +50,7 @@ PATCH_TYPES = {
     "application/merge-patch+json": apply_merge_patch,
 }
 STRATEGIC = "application/strategic-merge-patch+json"
+APPLY = "application/apply-patch+yaml"
 
 
 def patcher(rt: ResourceType, content_type: str) -> Callable[[Obj, bytes], Obj]:
@@ -54,7 +60,7 @@ def patcher(rt: ResourceType, content_type: str) -> Callable[[Obj, bytes], Obj]:
         return lambda current, body: apply_strategic_merge_patch(current, body, schema)
     apply = PATCH_TYPES.get(content_type)
     if apply is None:
-        offered = [*PATCH_TYPES, *([STRATEGIC] if schema is not None else [])]
+        offered = [*PATCH_TYPES, APPLY, *([STRATEGIC] if schema is not None else [])]
         raise UnsupportedMediaType(f"the body of the request was in an unknown format - accepted media types "
                                    f"include: {', '.join(offered)}")
     return apply
@@ -80,9 +86,9 @@ class Call:
     def media(self) -> str:
         return self.output.media
 
-    def render(self, obj: Obj, *, headers: bool = True) -> Obj:
+    async def render(self, obj: Obj, *, headers: bool = True) -> Obj:
         """An object (get, and the answers to writes) in the shape the client asked for."""
-        obj = self.present(obj)
+        obj = await self.present(obj)
         if self.output.kind == "object":
             return obj
         rt = self.ctx.rt
@@ -90,8 +96,8 @@ class Call:
                                     headers=headers, conditions=printers.conditions_for(rt.group, rt.plural),
                                     type_name=tables.go_type(rt.group, rt.kind, custom=rt.schema is not None))
 
-    def render_list(self, listed: Obj) -> Obj:
-        listed["items"] = [self.present(i) for i in listed["items"]]
+    async def render_list(self, listed: Obj) -> Obj:
+        listed["items"] = await self.res.convert(self.ctx.rt, listed["items"], self.ctx.rt.version)
         if self.output.kind == "object":
             return listed
         rt = self.ctx.rt
@@ -99,12 +105,11 @@ class Call:
                                   conditions=printers.conditions_for(rt.group, rt.plural),
                                   type_name=tables.go_type(rt.group, rt.list_kind, custom=rt.schema is not None))
 
-    def present(self, obj: Obj) -> Obj:
-        """The object at the requested version (CRD versions share storage; conversion None)."""
-        api_version = self.ctx.rt.api_version
-        if obj.get("apiVersion") in (api_version, None) or obj.get("kind") == "Status":
+    async def present(self, obj: Obj) -> Obj:
+        """The object at the requested version (CRD versions share one storage; see Resources.convert)."""
+        if obj.get("apiVersion") in (self.ctx.rt.api_version, None) or obj.get("kind") == "Status":
             return obj
-        return {**obj, "apiVersion": api_version}
+        return (await self.res.convert(self.ctx.rt, [obj], self.ctx.rt.version))[0]
 
     def respond(self, data: Any, status: int = 200) -> Response:
         response = Response(codec.encode(data, self.media), status_code=status, media_type=self.output.content_type)
@@ -196,11 +201,11 @@ async def get(call: Call) -> Response:
     obj = await call.res.get(call.ctx)
     if call.ctx.subresource == "scale":
         return call.respond(to_scale(call.ctx.rt, obj))
-    return call.respond(call.render(obj))
+    return call.respond(await call.render(obj))
 
 
 async def list_(call: Call) -> Response:
-    return call.respond(call.render_list(await list_objects(call.res, call.ctx, call.query)))
+    return call.respond(await call.render_list(await list_objects(call.res, call.ctx, call.query)))
 
 
 async def watch(call: Call) -> Response:
@@ -219,15 +224,15 @@ async def watch(call: Call) -> Response:
 
     first = [True]
 
-    def render(ev: CacheEvent) -> bytes:
+    async def render(ev: CacheEvent) -> bytes:
         if call.output.kind == "object":
             if ev.obj.get("apiVersion") in (api_version, None):
                 return ev.json()  # encoded once, shared by every watcher
-            return orjson.dumps(call.present(ev.obj))
+            return orjson.dumps(await call.present(ev.obj))
         try:  # tables in a watch: column definitions only in the first event, as kube sends them
-            rendered = call.render(ev.obj, headers=first[0])
+            rendered = await call.render(ev.obj, headers=first[0])
         except NotAcceptable:  # kube logs this and sends the object unchanged
-            rendered = call.present(ev.obj)
+            rendered = await call.present(ev.obj)
         first[0] = False
         return orjson.dumps(rendered)
 
@@ -239,6 +244,7 @@ async def watch(call: Call) -> Response:
 
 
 async def create(call: Call) -> Response:
+    call.ctx.field_manager = field_manager(call)
     if call.ctx.subresource:
         raise MethodNotAllowed(f"the server does not allow this method on the requested resource "
                                f"({call.ctx.subresource})")
@@ -247,10 +253,11 @@ async def create(call: Call) -> Response:
     check_type(call, obj)
     call.ctx.dry_run = dry_run(call)
     created = await call.res.create(call.ctx, obj)
-    return call.respond(call.render(created), 201)
+    return call.respond(await call.render(created), 201)
 
 
 async def update(call: Call) -> Response:
+    call.ctx.field_manager = field_manager(call)
     fieldvalidation.directive(call.query.get("fieldValidation"), options_kind="UpdateOptions")
     obj = await call.body_object("UpdateOptions")
     check_type(call, obj)
@@ -267,7 +274,7 @@ async def update(call: Call) -> Response:
     rv = (obj.get("metadata") or {}).get("resourceVersion")
     updated = await call.res.update(call.ctx, replace, precondition_rv=str(rv) if rv else None,
                                     precondition_uid=uid if isinstance(uid, str) else None)
-    return call.respond(call.render(updated))
+    return call.respond(await call.render(updated))
 
 
 async def _update_scale(call: Call, new_scale: Callable[[Obj], Obj]) -> Response:
@@ -287,6 +294,12 @@ async def _update_scale(call: Call, new_scale: Callable[[Obj], Obj]) -> Response
 
 async def patch(call: Call) -> Response:
     content_type = (call.request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    call.ctx.field_manager = field_manager(call)
+    if content_type == APPLY:
+        return await server_side_apply_patch(call)
+    if call.query.get("force") is not None:
+        raise Invalid.of("meta.k8s.io", "PatchOptions", "",
+                         [forbidden("force", "may not be specified for non-apply patch")])
     apply = patcher(call.ctx.rt, content_type)
     mode = fieldvalidation.directive(call.query.get("fieldValidation"), options_kind="PatchOptions")
     body = await call.request.body()
@@ -313,7 +326,48 @@ async def patch(call: Call) -> Response:
         return result
 
     # A patch that sets metadata.resourceVersion is a precondition, else it is retried on conflict.
-    return call.respond(call.render(await call.res.update(call.ctx, patched)))
+    return call.respond(await call.render(await call.res.update(call.ctx, patched)))
+
+
+def field_manager(call: Call) -> str:
+    """The request's field manager: `fieldManager`, else derived from the User-Agent as kube does."""
+    manager = call.query.get("fieldManager") or ""
+    if len(manager) > 128:  # kube's ValidateFieldManager
+        raise Invalid.of("meta.k8s.io", f"{OPTIONS_KIND.get(call.info.verb, 'PatchOptions')}", "",
+                         [too_long("fieldManager", 128)])
+    call.ctx.named_manager = bool(manager)
+    return manager or default_manager(call.request.headers.get("user-agent") or "")
+
+
+async def server_side_apply_patch(call: Call) -> Response:
+    """PATCH with application/apply-patch+yaml: merge the applied configuration by the schema, track
+    managedFields, answer conflicts with other managers 409 (unless force), create what doesn't exist."""
+    ctx, rt = call.ctx, call.ctx.rt
+    if not ctx.named_manager:
+        raise Invalid.of("meta.k8s.io", "PatchOptions", "", [required("fieldManager", "is required for apply patch")])
+    force = is_true(call.query.get("force"))
+    body = await call.request.body()
+    applied = codec.decode_object(body, APPLY)
+    check_type(call, applied)
+    check_name(call, applied)
+    ctx.dry_run = dry_run(call)
+    ctx.managed = True
+    schema = fieldvalidation.schema_for(rt, ctx.subresource)
+    node = schema.node if schema is not None else None
+    resets = [("spec",)] if ctx.subresource == "status" else [("status",)] if "status" in rt.subresources else []
+
+    def merged(current: Obj | None) -> Obj:
+        return server_side_apply(current, applied, node, manager=ctx.field_manager, force=force,
+                                 api_version=rt.api_version, now=objects.now(), subresource=ctx.subresource,
+                                 kind=rt.kind, reset_fields=resets)
+
+    try:
+        return call.respond(await call.render(await call.res.update(ctx, merged)))
+    except NotFound:
+        if ctx.subresource:
+            raise
+    created = await call.res.create(ctx, merged(None))
+    return call.respond(await call.render(created), 201)
 
 
 async def delete(call: Call) -> Response:
@@ -329,7 +383,7 @@ async def delete(call: Call) -> Response:
     obj, deleted = await call.res.delete(call.ctx, preconditions=preconditions)
     if not deleted:
         # kube answers 202 only when the client asked for cascading (orphanDependents=false)
-        return call.respond(call.present(obj), 202 if options.get("orphanDependents") is False else 200)
+        return call.respond(await call.present(obj), 202 if options.get("orphanDependents") is False else 200)
     rt = call.ctx.rt
     details = {"name": call.ctx.name, "group": rt.group, "kind": rt.plural, "uid": obj["metadata"].get("uid")}
     return call.respond(status_success({k: v for k, v in details.items() if v}))

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from apiserver import objects
+from apiserver.conversion import Converter
+from apiserver.fieldvalidation import schema_for
 from apiserver.objects import Obj
 from apiserver.registry import Registry, ResourceType
 from apiserver.watchcache import Caches, WatchCache
@@ -28,9 +30,11 @@ from machinery import (
     Invalid,
     NotFound,
     RequestEntityTooLarge,
+    SchemaNode,
     ServiceUnavailable,
     Timeout,
     effective_namespace,
+    managed_update,
     validate_object_meta,
     validate_object_meta_update,
 )
@@ -64,6 +68,11 @@ class Ctx:
     subresource: str = ""
     dry_run: bool = False
     warnings: list[str] = field(default_factory=list)  # from admission, sent as Warning headers
+    # Server-side apply bookkeeping: the request's field manager (managedFields are kept for writes that
+    # name one, and for objects already tracked), and whether the write already recorded it (an apply).
+    field_manager: str = ""
+    named_manager: bool = False  # the client named one (fieldManager=...), rather than its User-Agent
+    managed: bool = False
 
 
 def storage_error(err: StoreError, ctx: Ctx) -> ApiError:
@@ -111,8 +120,33 @@ class Resources:
         self.admit: list[Callable[[Ctx, Obj], Awaitable[None]]] = []
         self.admission: Admission = NoAdmission()
         self.before_create: list[Callable[[Ctx, Obj], Awaitable[None]]] = []
+        self.converter: Converter | None = None  # custom resources' versions (webhook or apiVersion rewrite)
         self.before_delete: list[Callable[[Ctx, Obj], Awaitable[None]]] = []
         self.after_delete: list[Callable[[Ctx, Obj], Awaitable[None]]] = []
+
+    async def convert(self, rt: ResourceType, objs: list[Obj], version: str) -> list[Obj]:
+        """Custom resources at another version of their CRD: converted, then pruned and defaulted by that
+        version's schema, as kube does after every conversion. Built-in kinds pass through."""
+        api_version = f"{rt.group}/{version}"
+        if rt.crd is None or self.converter is None or all(o.get("apiVersion") == api_version for o in objs):
+            return objs
+        converted = await self.converter.convert(rt.crd, objs, api_version)
+        target = self.registry.lookup(rt.group, version, rt.plural)
+        out = []
+        for before, after in zip(objs, converted, strict=True):
+            if after is not before and target is not None:
+                after = objects.deep_copy(after)
+                target.strategy.default(after)
+            out.append(after)
+        return out
+
+    async def _to_storage(self, rt: ResourceType, obj: Obj) -> Obj:
+        if rt.crd is None or not rt.storage_version:
+            return obj
+        return (await self.convert(rt, [obj], rt.storage_version))[0]
+
+    async def _to_request(self, rt: ResourceType, obj: Obj) -> Obj:
+        return (await self.convert(rt, [obj], rt.version))[0] if rt.crd is not None else obj
 
     def cache(self, rt: ResourceType) -> WatchCache:
         return self.caches.get(rt.storage_prefix)
@@ -173,18 +207,23 @@ class Resources:
         rt.strategy.prepare_for_create(obj)
         omit_empty_meta(obj)
         self._check(ctx, obj, rt.strategy.validate(obj) + rt.strategy.validate_create(obj))
+        obj = self._track(ctx, None, obj)
         await self.admission.validate(ctx, "CREATE", obj, None)
         for hook in self.before_create:
             await hook(ctx, obj)
         if ctx.dry_run:
+            cache = self.cache(rt)
+            await cache.ready()
+            if rt.key(ctx.namespace, ctx.name) in cache.objects:
+                raise AlreadyExists.of(rt.group, rt.plural, ctx.name)
             return obj
-        value = self._encode(ctx, obj)
+        value = self._encode(ctx, await self._to_storage(rt, obj))
         try:
             kv = await self.store.create(rt.key(ctx.namespace, ctx.name), value)
         except StoreError as err:
             raise storage_error(err, ctx) from err
         await self._acknowledge(ctx, kv)
-        return objects.from_kv(kv)
+        return await self._to_request(rt, objects.from_kv(kv))
 
     @staticmethod
     def _set_namespace(ctx: Ctx, meta: Obj) -> None:
@@ -225,6 +264,7 @@ class Resources:
         rt = ctx.rt
         for _ in range(MAX_CAS_RETRIES):
             old, revision = await self._read_current(ctx)
+            old = await self._to_request(rt, old)
             result = mutate(objects.deep_copy(old))
             new = await result if isinstance(result, Awaitable) else result
             if not isinstance(new, dict):
@@ -246,7 +286,7 @@ class Resources:
                 return new
             if self._finalized(ctx, new, old):
                 return await self._delete_now(ctx, old, revision)
-            value = self._encode(ctx, new)
+            value = self._encode(ctx, await self._to_storage(rt, new))
             try:
                 kv = await self.store.update(rt.key(ctx.namespace, ctx.name), value, revision=revision)
             except RevisionConflict:
@@ -256,7 +296,7 @@ class Resources:
             except StoreError as err:
                 raise storage_error(err, ctx) from err
             await self._acknowledge(ctx, kv)
-            return objects.from_kv(kv)
+            return await self._to_request(rt, objects.from_kv(kv))
         raise Conflict.of(rt.group, rt.plural, ctx.name, "too many concurrent writers; try again")
 
     async def _prepare_update(self, ctx: Ctx, new: Obj, old: Obj) -> Obj:
@@ -294,8 +334,27 @@ class Resources:
             errs += rt.strategy.validate(new)
             errs += rt.strategy.validate_update(new, old)
             self._check(ctx, new, errs)
+        new = self._track(ctx, old, new)
         await self.admission.validate(ctx, "UPDATE", new, old)
         return new
+
+    def _track(self, ctx: Ctx, old: Obj | None, new: Obj) -> Obj:
+        """Record the write in managedFields (an Update by the request's manager), as kube's FieldManager.
+
+        Unlike kube, a write that names no fieldManager to an object nobody tracks stays untracked: the
+        bookkeeping costs milliseconds per write, and the first apply takes over such objects anyway.
+        """
+        tracked = old is not None and bool((old.get("metadata") or {}).get("managedFields"))
+        if ctx.managed or not (ctx.named_manager or tracked):
+            return new
+        rt = ctx.rt
+        kind_schema = fieldvalidation_schema(rt)
+        resets: list[tuple[str, ...]] = []
+        if "status" in rt.subresources:
+            resets = [("spec",)] if ctx.subresource == "status" else [("status",)]
+        return managed_update(old, new, kind_schema, manager=ctx.field_manager or "unknown",
+                              api_version=rt.api_version, now=objects.now(), subresource=ctx.subresource,
+                              reset_fields=resets)
 
     def _keep_system_fields(self, ctx: Ctx, new: Obj, old: Obj) -> None:
         """BeforeUpdate: system fields come from the stored object, whatever the client (or a webhook) sent."""
@@ -389,6 +448,11 @@ class _Retry(Exception):
 
 
 OMIT_EMPTY_META = ("labels", "annotations", "finalizers", "ownerReferences", "managedFields")
+
+
+def fieldvalidation_schema(rt: ResourceType) -> SchemaNode | None:
+    found = schema_for(rt)
+    return found.node if found is not None else None
 
 
 def omit_empty_meta(obj: Obj) -> None:

@@ -2,6 +2,9 @@
 
 from typing import TYPE_CHECKING, Any
 
+from machinery.apply import ApplyConflict, default_manager
+from machinery.apply import apply as server_side_apply
+from machinery.apply import update as managed_update
 from machinery.errors import (
     AlreadyExists,
     ApiError,
@@ -88,6 +91,7 @@ __all__ = [
     "TOTAL_ANNOTATION_SIZE_LIMIT",
     "AlreadyExists",
     "ApiError",
+    "ApplyConflict",
     "BadRequest",
     "CELError",
     "CompileError",
@@ -120,6 +124,7 @@ __all__ = [
     "apply_strategic_merge_patch",
     "check_rules",
     "compile_rule",
+    "default_manager",
     "definition_for",
     "definitions",
     "duplicate",
@@ -136,6 +141,7 @@ __all__ = [
     "is_valid_label_value",
     "label_selector_from_dict",
     "label_selector_from_set",
+    "managed_update",
     "new_requirement",
     "node",
     "node_for",
@@ -143,6 +149,7 @@ __all__ = [
     "parse_field_selector",
     "parse_label_selector",
     "required",
+    "server_side_apply",
     "status_success",
     "too_long",
     "type_invalid",
