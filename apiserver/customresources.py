@@ -170,6 +170,8 @@ def resource_types(obj: Obj) -> list[ResourceType]:
                              scale.get("labelSelectorPath")) if scale else None,
             schema=schema,
             printer_columns=tuple(v.get("additionalPrinterColumns") or ()),
+            crd=obj,
+            storage_version=crd.storage_version(obj) or v["name"],
         ))
     return out
 

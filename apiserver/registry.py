@@ -96,6 +96,9 @@ class ResourceType:
     schema: dict[str, Any] | None = field(default=None, hash=False, compare=False)
     # CRD additionalPrinterColumns (name, type, format, description, priority, jsonPath).
     printer_columns: tuple[dict[str, Any], ...] = field(default=(), hash=False, compare=False)
+    # For custom resources: the CRD (its conversion strategy) and the version objects are stored at.
+    crd: dict[str, Any] | None = field(default=None, hash=False, compare=False)
+    storage_version: str = ""
 
     @property
     def api_version(self) -> str:

@@ -7,8 +7,9 @@ import contextlib
 import logging
 from collections import deque
 
-from apiserver import builtins
+from apiserver import admissions, builtins
 from apiserver.builtins.core import INITIAL_NAMESPACES, KUBERNETES_SERVICE, allocate_cluster_ip, needs_cluster_ip
+from apiserver.conversion import Converter
 from apiserver.customresources import CRD_TYPE, CRDController
 from apiserver.namespaces import NamespaceController, NamespaceLifecycle
 from apiserver.objects import Obj, deep_copy
@@ -28,7 +29,7 @@ class Server:
         self.settings = settings
         self.store = store or open_store(settings.database, compact_window=settings.compact_window,
                                          compact_interval=settings.compact_interval)
-        self.registry = Registry([*builtins.TYPES, CRD_TYPE])
+        self.registry = Registry([*builtins.TYPES, CRD_TYPE, *admissions.TYPES])
         self.caches = Caches(self.store)
         self.resources = Resources(self.store, self.registry, self.caches)
         lifecycle = NamespaceLifecycle(self.resources, self.registry)
@@ -40,6 +41,10 @@ class Server:
         self.resources.admit.append(self.crd_controller.before_create)
 
         self.openapi = OpenAPI(self.registry)
+        self.converter = Converter()
+        self.resources.converter = self.converter
+        self.admission = admissions.AdmissionChain(self.resources, self.registry)
+        self.resources.admission = self.admission
         self.ready = asyncio.Event()
         # IPs handed out whose Service may not be in the cache yet (creates in flight).
         self._recent_ips: deque[str] = deque(maxlen=1024)
@@ -48,6 +53,7 @@ class Server:
         await self.store.start()
         await self._bootstrap()
         await self.crd_controller.start()  # custom resources are served before we report ready
+        await self.admission.start()  # and the stored webhook configurations are in force
         self.namespace_controller.start()
         self.ready.set()
 
@@ -59,6 +65,8 @@ class Server:
         self.ready.clear()
         await self.namespace_controller.stop()
         await self.crd_controller.stop()
+        await self.converter.aclose()
+        await self.admission.stop()
         await self.caches.stop()
         await self.store.close()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -47,10 +47,14 @@ async def stream(
     rt: ResourceType,
     sel: Selection,
     params: dict[str, Any],
-    render: Callable[[CacheEvent], bytes] | None = None,
+    render: Callable[[CacheEvent], Awaitable[bytes]] | None = None,
 ) -> AsyncIterator[bytes]:
-    """The body of a watch response. `render` turns an event's object into JSON (tables etc.)."""
-    render = render or CacheEvent.json
+    """The body of a watch response. `render` turns an event's object into JSON (tables, conversion)."""
+
+    async def plain(ev: CacheEvent) -> bytes:
+        return ev.json()
+
+    render = render or plain
     await cache.ready()
     rv: int = params["rv"]
     if params["rv_given"] and rv > cache.store.revision:
@@ -96,7 +100,7 @@ async def stream(
     last_rev = snapshot_rev
     try:
         for kind, ev in start:
-            yield line(kind, render(ev))
+            yield line(kind, await render(ev))
         if initial and bookmarks:
             yield bookmark(rt, snapshot_rev, initial_end=True)
         next_bookmark = loop.time() + BOOKMARK_INTERVAL
@@ -104,7 +108,7 @@ async def stream(
             while watcher.events:
                 kind, ev = watcher.events.popleft()
                 last_rev = ev.revision
-                yield line(kind, render(ev))
+                yield line(kind, await render(ev))
             if watcher.closed:
                 return
             now = loop.time()
