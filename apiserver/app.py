@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, server: Server | None = None) -
             await srv.stop()
 
     app = Starlette(lifespan=lifespan)
+    app.router.redirect_slashes = False  # kube never redirects; an unknown path is a 404 Status
     app.state.server = srv
 
     async def api_error(_request: Request, exc: Exception) -> Response:
@@ -217,6 +218,10 @@ async def _dispatch(request: Request, srv: Server, info: RequestInfo) -> Respons
     verb = info.verb
     if info.subresource and info.subresource not in rt.subresources:
         raise NotFound("the server could not find the requested resource")
+    if verb in ("get", "list", "watch") and request.method not in ("GET", "HEAD"):
+        raise MethodNotAllowed(f"the server does not allow this method on the requested resource ({verb})")
+    if info.subresource and verb in ("delete", "create", "deletecollection"):
+        raise MethodNotAllowed("the server does not allow this method on the requested resource")
     if verb not in rt.verbs or verb not in VERBS:
         raise MethodNotAllowed(f"the server does not allow this method on the requested resource ({verb})")
     if (verb == "create" and info.name) or (verb in ("update", "patch") and not info.name):

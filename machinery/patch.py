@@ -81,12 +81,34 @@ def apply_json_patch(obj: dict[str, Any], patch_bytes: bytes) -> dict[str, Any]:
             f"{MAX_JSON_PATCH_OPERATIONS}, got {len(ops)}"
         )
     result: Any = doc
+    copied = 0
     for op in ops:
         try:
+            if op.get("op") == "copy":  # what copies add is bounded, so a short patch can't explode
+                copied += _copy_size(result, op)
+                if copied > ACCUMULATED_COPY_LIMIT:
+                    raise _OpFailed(f"Unable to copy, the accumulated size increase of copy is {copied}, exceeding "
+                                    f"the limit {ACCUMULATED_COPY_LIMIT}")
             result = _apply_op(result, op)
         except _OpFailed as e:
             raise UnprocessablePatch(str(e)) from None
     return _as_object(result)
+
+
+# kube's handler sets json-patch's AccumulatedCopySizeLimit to its request size limit (3 MiB).
+ACCUMULATED_COPY_LIMIT = 3 * 1024 * 1024
+
+
+def _copy_size(doc: Any, op: dict[str, Any]) -> int:
+    """The encoded size of what a copy operation would duplicate (0 when its source is missing)."""
+    source = op.get("from")
+    found = _find(doc, source) if isinstance(source, str) else None
+    if found is None:
+        return 0
+    try:
+        return len(orjson.dumps(_get(*found)))
+    except (_OpFailed, TypeError, orjson.JSONEncodeError):
+        return 0
 
 
 def apply_merge_patch(obj: dict[str, Any], patch_bytes: bytes) -> dict[str, Any]:

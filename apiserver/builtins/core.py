@@ -241,7 +241,7 @@ def base64_error(value: str) -> str | None:
     """Go's base64.StdEncoding error for `value`, None if it decodes (newlines are skipped, as Go does)."""
     try:
         binascii.a2b_base64(value.replace("\r", "").replace("\n", ""), strict_mode=True)
-    except binascii.Error:
+    except (binascii.Error, ValueError):  # ValueError: characters outside ASCII
         pass
     else:
         return None
@@ -1371,6 +1371,7 @@ KUBERNETES_SERVICE: Obj = {
 
 TYPES: list[ResourceType] = [
     ResourceType("", "v1", "Namespace", "namespaces", "namespace", False, ("ns",),
+                 verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
                  subresources=("status",), strategy=NamespaceStrategy()),
     ResourceType("", "v1", "ConfigMap", "configmaps", "configmap", True, ("cm",),
                  strategy=ConfigMapStrategy()),
