@@ -45,10 +45,17 @@ _JSONLoader.yaml_implicit_resolvers = {
 }
 
 
-def json_safe(data: Any) -> Any:
-    """YAML values turned into what YAML-to-JSON conversion gives: string keys; binary and sets refused."""
+def json_safe(data: Any, *, budget: int) -> Any:
+    """YAML values turned into what YAML-to-JSON conversion gives: string keys; binary and sets refused.
+
+    Aliases share nodes, so the document as JSON can be exponentially larger than its text: past
+    `budget` nodes it is refused, as go-yaml refuses excessive aliasing.
+    """
     stack = [data]
     while stack:
+        budget -= 1
+        if budget < 0:
+            raise BadRequest("error converting YAML to JSON: yaml: document contains excessive aliasing")
         value = stack.pop()
         if isinstance(value, dict):
             for key in list(value):
@@ -76,7 +83,7 @@ def decode(body: bytes, content_type: str | None) -> Any:
     media = (content_type or JSON).split(";")[0].strip().lower()
     if media in ("application/yaml", "application/x-yaml", "text/yaml", "application/apply-patch+yaml"):
         try:
-            return json_safe(yaml.load(body, Loader=_JSONLoader))
+            return json_safe(yaml.load(body, Loader=_JSONLoader), budget=10_000 + 100 * len(body))
         except (yaml.YAMLError, RecursionError) as err:
             raise BadRequest(f"error converting YAML to JSON: {err}") from err
     if media == protobuf.MEDIA_TYPE:  # kubectl's and helm's typed clients send built-in kinds this way
