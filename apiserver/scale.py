@@ -75,7 +75,8 @@ def apply_scale(rt: ResourceType, obj: Obj, scale: Obj) -> Obj:
     """The object with the Scale's spec.replicas written back (and its resourceVersion as a precondition)."""
     paths = rt.scale or ScalePaths()
     spec = scale.get("spec")
-    replicas = spec.get("replicas") if isinstance(spec, dict) else None
+    # ScaleSpec.replicas is omitempty in Go: a Scale to 0 arrives without it
+    replicas = spec.get("replicas", 0) if isinstance(spec, dict) else 0
     if not isinstance(replicas, int) or isinstance(replicas, bool):
         raise BadRequest("spec.replicas: the Scale must carry an integer spec.replicas")
     if replicas < 0:
