@@ -21,15 +21,33 @@ from admission.configuration import (
 )
 from admission.dispatcher import Dispatcher
 from admission.errors import WebhookRejection
+from admission.policy import (
+    BINDING_KIND,
+    POLICY_KIND,
+    Policies,
+    PolicyRejection,
+    default_binding,
+    default_policy,
+    validate_binding,
+    validate_policy,
+)
 
 __all__ = [
+    "BINDING_KIND",
     "MUTATING_KIND",
+    "POLICY_KIND",
     "VALIDATING_KIND",
     "Attributes",
     "Dispatcher",
+    "Policies",
+    "PolicyRejection",
     "WebhookRejection",
     "configuration_warnings",
+    "default_binding",
+    "default_policy",
     "default_webhook_configuration",
+    "validate_binding",
     "validate_mutating_configuration",
+    "validate_policy",
     "validate_validating_configuration",
 ]

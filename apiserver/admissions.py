@@ -16,7 +16,7 @@ from apiserver.builtins.authorization import USER
 from apiserver.objects import Obj
 from apiserver.registry import Registry, ResourceType, Strategy
 from apiserver.resources import Ctx, Resources
-from machinery import FieldError
+from machinery import FieldError, LabelSelector
 
 log = logging.getLogger("apiserver.admission")
 
@@ -43,6 +43,26 @@ class ValidatingConfigStrategy(Strategy):
         return list(admission.validate_validating_configuration(obj))
 
 
+class PolicyStrategy(Strategy):
+    generation = True
+
+    def default(self, obj: Obj) -> None:
+        admission.default_policy(obj)
+
+    def validate(self, obj: Obj) -> list[FieldError]:
+        return admission.validate_policy(obj)
+
+
+class BindingStrategy(Strategy):
+    generation = True
+
+    def default(self, obj: Obj) -> None:
+        admission.default_binding(obj)
+
+    def validate(self, obj: Obj) -> list[FieldError]:
+        return admission.validate_binding(obj)
+
+
 def _config(kind: str, plural: str, strategy: Strategy, *, subresources: tuple[str, ...] = ()) -> ResourceType:
     return ResourceType(group=GROUP, version="v1", kind=kind, plural=plural, singular=kind.lower(), namespaced=False,
                         categories=("api-extensions",), subresources=subresources, strategy=strategy)
@@ -50,7 +70,10 @@ def _config(kind: str, plural: str, strategy: Strategy, *, subresources: tuple[s
 
 MUTATING = _config("MutatingWebhookConfiguration", "mutatingwebhookconfigurations", MutatingConfigStrategy())
 VALIDATING = _config("ValidatingWebhookConfiguration", "validatingwebhookconfigurations", ValidatingConfigStrategy())
-TYPES = [MUTATING, VALIDATING]
+POLICIES = _config(admission.POLICY_KIND, "validatingadmissionpolicies", PolicyStrategy(), subresources=("status",))
+BINDINGS = _config(admission.BINDING_KIND, "validatingadmissionpolicybindings", BindingStrategy())
+TYPES = [MUTATING, VALIDATING, POLICIES, BINDINGS]
+_FOLLOWED = (MUTATING, VALIDATING, POLICIES, BINDINGS)
 
 
 class AdmissionChain:
@@ -60,6 +83,7 @@ class AdmissionChain:
         self.res = res
         self.registry = registry
         self.dispatcher = admission.Dispatcher(served_versions=self._served_versions)
+        self.policies = admission.Policies(served_versions=self._served_versions)
         self._task: asyncio.Task[None] | None = None
 
     def _served_versions(self, group: str, resource: str) -> list[str]:
@@ -78,14 +102,15 @@ class AdmissionChain:
         await self.dispatcher.aclose()
 
     async def _reconfigure(self) -> None:
-        caches = [self.res.cache(rt) for rt in (MUTATING, VALIDATING)]
+        caches = [self.res.cache(rt) for rt in _FOLLOWED]
         for cache in caches:
             await cache.ready()
-        mutating, validating = ([caches[i].objects[k] for k in caches[i].sorted_keys()] for i in (0, 1))
+        mutating, validating, policies, bindings = ([c.objects[k] for k in c.sorted_keys()] for c in caches)
         self.dispatcher.configure(mutating, validating)
+        self.policies.configure(policies, bindings)
 
     async def _follow(self) -> None:
-        caches = [self.res.cache(rt) for rt in (MUTATING, VALIDATING)]
+        caches = [self.res.cache(rt) for rt in _FOLLOWED]
         watchers = [c.add_watcher(lambda _k, _o: True, internal=True) for c in caches]
         try:
             while True:
@@ -126,4 +151,23 @@ class AdmissionChain:
         return mutated if obj is not None else None
 
     async def validate(self, ctx: Ctx, operation: str, obj: Obj | None, old: Obj | None) -> None:
-        ctx.warnings += await self.dispatcher.validate(self._attributes(ctx, operation, obj, old))
+        attrs = self._attributes(ctx, operation, obj, old)
+        ctx.warnings += await self.dispatcher.validate(attrs)
+        ctx.warnings += self.policies.validate(attrs, self._params)
+
+    def _params(self, api_version: str, kind: str, namespace: str | None, name: str | None,
+                selector: LabelSelector | None) -> list[Obj]:
+        """Param objects from the watch cache: by name, or all matching the selector (namespace None: all)."""
+        group, _, version = api_version.rpartition("/")
+        rt = self.registry.by_kind(group, kind)
+        if rt is None or (rt.version != version and self.registry.lookup(group, version, rt.plural) is None):
+            return []
+        cache = self.res.cache(rt)
+        ns = namespace if rt.namespaced else None
+        if name is not None:
+            found = cache.objects.get(rt.key(ns, name))
+            return [found] if found is not None else []
+        prefix = rt.prefix(ns)
+        return [cache.objects[k] for k in cache.sorted_keys()
+                if k.startswith(prefix) and (selector is None or selector.matches(
+                    (cache.objects[k].get("metadata") or {}).get("labels") or {}))]
