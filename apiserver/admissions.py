@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 import admission
 from apiserver.builtins.authorization import USER
@@ -79,10 +80,11 @@ _FOLLOWED = (MUTATING, VALIDATING, POLICIES, BINDINGS)
 class AdmissionChain:
     """Resources' admission: the dispatcher fed with the stored configurations."""
 
-    def __init__(self, res: Resources, registry: Registry) -> None:
+    def __init__(self, res: Resources, registry: Registry, *,
+                 resolve_service: Callable[[str, str, int, str], str | None] | None = None) -> None:
         self.res = res
         self.registry = registry
-        self.dispatcher = admission.Dispatcher(served_versions=self._served_versions)
+        self.dispatcher = admission.Dispatcher(served_versions=self._served_versions, resolve_service=resolve_service)
         self.policies = admission.Policies(served_versions=self._served_versions)
         self._task: asyncio.Task[None] | None = None
 

@@ -14,7 +14,7 @@ from types import FrameType
 import uvicorn
 import yaml
 
-from apiserver.settings import Settings
+from apiserver.settings import Settings, parse_webhook_service
 
 
 def write_kubeconfig(path: str, url: str) -> None:
@@ -34,7 +34,10 @@ def write_kubeconfig(path: str, url: str) -> None:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    defaults = Settings()
+    try:
+        defaults = Settings()
+    except ValueError as err:  # a malformed MINI_APISERVER_* variable
+        raise SystemExit(f"mini-apiserver: error: {err}") from None
     parser = argparse.ArgumentParser(prog="mini-apiserver", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the API server")
@@ -45,7 +48,23 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     serve.add_argument("--kubeconfig", default=defaults.kubeconfig, help="write a kubeconfig for this server here")
     serve.add_argument("--log-level", default=defaults.log_level,
                        choices=["critical", "error", "warning", "info", "debug"])
-    return parser.parse_args(argv)
+    serve.add_argument("--webhook-service", dest="webhook_services", action="append", type=_webhook_service,
+                       metavar="NAMESPACE/NAME[:PORT]=URL",
+                       help="dial URL for this service reference of admission and conversion webhooks "
+                            "(repeatable; TLS still checks NAME.NAMESPACE.svc; default: "
+                            "MINI_APISERVER_WEBHOOK_SERVICES, comma-separated)")
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        args.webhook_services = (dict(args.webhook_services) if args.webhook_services is not None
+                                 else defaults.webhook_services)
+    return args
+
+
+def _webhook_service(spec: str) -> tuple[str, str]:
+    try:
+        return parse_webhook_service(spec)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 class _Server(uvicorn.Server):
@@ -104,6 +123,6 @@ async def serve(settings: Settings) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     settings = Settings(host=args.host, port=args.port, database=args.database, kubeconfig=args.kubeconfig,
-                        log_level=args.log_level)
+                        log_level=args.log_level, webhook_services=args.webhook_services)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     asyncio.run(serve(settings))

@@ -24,6 +24,27 @@ from storage import Store, open_store
 log = logging.getLogger("apiserver")
 
 
+class ServiceResolver:
+    """Where a webhook's service reference is dialled, from `--webhook-service NAMESPACE/NAME[:PORT]=URL`.
+
+    Nothing resolves cluster DNS here, so the server is told where each service listens; TLS is still
+    verified against `<name>.<namespace>.svc`, as kube would. An entry with a port wins over one without.
+    """
+
+    def __init__(self, services: dict[str, str]) -> None:
+        self.services = dict(services)
+
+    def base_url(self, namespace: str, name: str, port: int) -> str | None:
+        """The URL standing for `https://<name>.<namespace>.svc:<port>`, None for an unknown service."""
+        ref = f"{namespace}/{name}"
+        return self.services.get(f"{ref}:{port}") or self.services.get(ref)
+
+    def url(self, namespace: str, name: str, port: int, path: str) -> str | None:
+        """An admission webhook's URL: the base URL and the reference's path."""
+        base = self.base_url(namespace, name, port)
+        return None if base is None else base + path
+
+
 class Server:
     def __init__(self, settings: Settings, store: Store | None = None) -> None:
         self.settings = settings
@@ -41,9 +62,12 @@ class Server:
         self.resources.admit.append(self.crd_controller.before_create)
 
         self.openapi = OpenAPI(self.registry)
-        self.converter = Converter()
+        self.service_resolver = ServiceResolver(settings.webhook_services)
+        self.converter = Converter(resolve_service=self.service_resolver.base_url)
         self.resources.converter = self.converter
-        self.admission = admissions.AdmissionChain(self.resources, self.registry)
+        # without a mapping, services are dialled by their DNS name, as kube does
+        resolver = self.service_resolver.url if self.service_resolver.services else None
+        self.admission = admissions.AdmissionChain(self.resources, self.registry, resolve_service=resolver)
         self.resources.admission = self.admission
         self.ready = asyncio.Event()
         # IPs handed out whose Service may not be in the cache yet (creates in flight).
