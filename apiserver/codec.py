@@ -7,7 +7,6 @@ from typing import Any
 import orjson
 import yaml
 
-from apiserver import protobuf
 from machinery import BadRequest, NotAcceptable, RequestEntityTooLarge, UnsupportedMediaType
 
 MAX_BODY = 3 * 1024 * 1024  # kube-apiserver's request body limit (MaxRequestBodyBytes, 3 MiB)
@@ -15,6 +14,7 @@ MAX_BODY = 3 * 1024 * 1024  # kube-apiserver's request body limit (MaxRequestBod
 # in a few more levels (watch events, tables), so bodies deeper than this are refused up front.
 MAX_DEPTH = 200
 JSON = "application/json"
+PROTOBUF = "application/vnd.kubernetes.protobuf"
 YAML = "application/yaml"
 
 Obj = dict[str, Any]
@@ -86,11 +86,13 @@ def decode(body: bytes, content_type: str | None) -> Any:
             return json_safe(yaml.load(body, Loader=_JSONLoader), budget=10_000 + 100 * len(body))
         except (yaml.YAMLError, RecursionError) as err:
             raise BadRequest(f"error converting YAML to JSON: {err}") from err
-    if media == protobuf.MEDIA_TYPE:  # kubectl's and helm's typed clients send built-in kinds this way
+    if media == PROTOBUF:  # kubectl's and helm's typed clients send built-in kinds this way
+        from apiserver import protobuf  # its field table loads on first use
+
         return protobuf.decode(body)
     if media not in (JSON, "", "*/*") and not media.endswith("+json"):
         raise UnsupportedMediaType("the body of the request was in an unknown format - accepted media types include: "
-                                   f'application/json, application/yaml, {protobuf.MEDIA_TYPE} (got "{media}")')
+                                   f'application/json, application/yaml, {PROTOBUF} (got "{media}")')
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as err:

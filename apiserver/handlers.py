@@ -15,6 +15,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+import machinery
 from apiserver import codec, crdcolumns, fieldvalidation, objects, tables
 from apiserver.builtins import printers
 from apiserver.listing import is_true, list_objects, selection, watch_params
@@ -35,12 +36,10 @@ from machinery import (
     apply_json_patch,
     apply_merge_patch,
     apply_strategic_merge_patch,
-    default_manager,
     forbidden,
     node_for,
     not_supported,
     required,
-    server_side_apply,
     status_success,
     too_long,
 )
@@ -336,7 +335,7 @@ def field_manager(call: Call) -> str:
         raise Invalid.of("meta.k8s.io", f"{OPTIONS_KIND.get(call.info.verb, 'PatchOptions')}", "",
                          [too_long("fieldManager", 128)])
     call.ctx.named_manager = bool(manager)
-    return manager or default_manager(call.request.headers.get("user-agent") or "")
+    return manager or machinery.default_manager(call.request.headers.get("user-agent") or "")
 
 
 async def server_side_apply_patch(call: Call) -> Response:
@@ -357,7 +356,7 @@ async def server_side_apply_patch(call: Call) -> Response:
     resets = [("spec",)] if ctx.subresource == "status" else [("status",)] if "status" in rt.subresources else []
 
     def merged(current: Obj | None) -> Obj:
-        return server_side_apply(current, applied, node, manager=ctx.field_manager, force=force,
+        return machinery.server_side_apply(current, applied, node, manager=ctx.field_manager, force=force,
                                  api_version=rt.api_version, now=objects.now(), subresource=ctx.subresource,
                                  kind=rt.kind, reset_fields=resets)
 

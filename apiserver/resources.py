@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import machinery
 from apiserver import objects
 from apiserver.conversion import Converter
 from apiserver.fieldvalidation import schema_for
@@ -34,7 +35,6 @@ from machinery import (
     ServiceUnavailable,
     Timeout,
     effective_namespace,
-    managed_update,
     validate_object_meta,
     validate_object_meta_update,
 )
@@ -352,7 +352,7 @@ class Resources:
         resets: list[tuple[str, ...]] = []
         if "status" in rt.subresources:
             resets = [("spec",)] if ctx.subresource == "status" else [("status",)]
-        return managed_update(old, new, kind_schema, manager=ctx.field_manager or "unknown",
+        return machinery.managed_update(old, new, kind_schema, manager=ctx.field_manager or "unknown",
                               api_version=rt.api_version, now=objects.now(), subresource=ctx.subresource,
                               reset_fields=resets)
 

@@ -2,9 +2,6 @@
 
 from typing import TYPE_CHECKING, Any
 
-from machinery.apply import ApplyConflict, default_manager
-from machinery.apply import apply as server_side_apply
-from machinery.apply import update as managed_update
 from machinery.errors import (
     AlreadyExists,
     ApiError,
@@ -166,9 +163,13 @@ __all__ = [
     "validate_rules",
 ]
 
-# CEL (cel-python and its parser) costs a tenth of a second to import: loaded on first use, so a
-# server that never meets a CEL rule starts without it.
+# CEL (cel-python and its parser) and server-side apply cost a tenth of a second to import: loaded
+# on first use, so a server that never meets a CEL rule or an apply starts without them.
 _LAZY = {
+    "ApplyConflict": "machinery.apply",
+    "default_manager": "machinery.apply",
+    "managed_update": "machinery.apply:update",
+    "server_side_apply": "machinery.apply:apply",
     "CELError": "machinery.cel",
     "CompileError": "machinery.cel",
     "CostLimitExceeded": "machinery.cel",
@@ -181,6 +182,9 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from machinery.apply import ApplyConflict, default_manager
+    from machinery.apply import apply as server_side_apply
+    from machinery.apply import update as managed_update
     from machinery.cel import (
         CELError,
         CompileError,
@@ -199,4 +203,5 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'machinery' has no attribute {name!r}")
     import importlib
 
-    return getattr(importlib.import_module(module), name)
+    module, _, attribute = module.partition(":")
+    return getattr(importlib.import_module(module), attribute or name)
