@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import random
 import re
 import resource
@@ -240,6 +241,7 @@ def main() -> None:
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     result = run(load(spec) if spec["mode"] == "load" else watch(spec))
+    os.set_blocking(sys.stdout.fileno(), True)  # the event loop may leave the pipe non-blocking: no short writes
     print(json.dumps(result), flush=True)
 
 
