@@ -427,7 +427,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="soak time after the warm-up (default 10)")
     parser.add_argument("--quick", action="store_true", help="3 s, no warm-up: a smoke run, not figures")
-    parser.add_argument("--out", type=Path, default=RESULTS, help="results JSON (default %(default)s)")
+    parser.add_argument("--out", type=Path,
+                        help=f"results JSON (default {RESULTS}; a --quick run writes none unless asked)")
     args = parser.parse_args(argv)
     quick = args.quick
     results = asyncio.run(soak(
@@ -441,8 +442,10 @@ def main(argv: list[str] | None = None) -> int:
     bad = failures(results)
     for line in bad:
         print(f"FAIL: {line}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=1) + "\n")
+    out = args.out or (None if quick else RESULTS)  # a smoke run never overwrites the figures
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(results, indent=1) + "\n")
     return 1 if bad else 0
 
 
