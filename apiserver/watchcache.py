@@ -21,7 +21,7 @@ import orjson
 
 from apiserver.objects import Obj, from_kv, from_storage
 from machinery import Expired, Timeout
-from storage import Compacted, Event, Store, StoreError
+from storage import Event, Store, StoreError
 
 log = logging.getLogger("apiserver.watchcache")
 
@@ -246,9 +246,3 @@ class Caches:
             for w in list(cache.watchers):
                 if not w.internal:
                     w.close()
-
-
-def compacted_to_expired(err: Compacted) -> Expired:
-    return Expired(f"too old resource version: {err.requested} ({err.compact_revision})")
-
-
