@@ -552,12 +552,30 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+SECTIONS: dict[str, Any] = {
+    "baselines": lambda w, s, q: section_baselines(w, s),
+    "cold": lambda w, s, q: section_cold_empty(w, s),
+    "creates": lambda w, s, q: section_creates(w, s),
+    "watch": lambda w, s, q: section_watch(w, s),
+    "growth": lambda w, s, q: section_growth(w, s),
+    "store": lambda w, s, q: section_store(w, q),
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="scaled-down sizes, well under a minute: a smoke run")
     parser.add_argument("--out", type=Path, default=RESULTS, help="results JSON (default %(default)s)")
+    parser.add_argument("--only", choices=sorted(SECTIONS), action="append",
+                        help="run just this section (repeatable) and print its raw results as JSON, no table: "
+                             "for profiling one figure")
     args = parser.parse_args(argv)
     s = QUICK if args.quick else FULL
+    if args.only:
+        with tempfile.TemporaryDirectory(prefix="bench-suite-") as tmp:
+            part = {name: SECTIONS[name](Path(tmp), s, args.quick) for name in args.only}
+        print(json.dumps(part, indent=1))
+        return 0
     started = time.perf_counter()
     results: dict[str, Any] = {"quick": args.quick, "machine_at_start": machine(), "sizes": s.__dict__}
     with tempfile.TemporaryDirectory(prefix="bench-suite-") as tmp:
