@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
+from starlette.types import Receive, Scope, Send
 
 from apiserver import codec, discovery, openapi
 from apiserver.handlers import VERBS, Call
@@ -48,7 +49,30 @@ def status_response(err: ApiError, media: str = codec.JSON) -> Response:
                     media_type=media or codec.JSON)
 
 
-def create_app(settings: Settings | None = None, server: Server | None = None) -> Starlette:
+API_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _is_api_path(path: str) -> bool:
+    return path in ("/api", "/apis") or path.startswith(("/api/", "/apis/"))
+
+
+class App(Starlette):
+    """Starlette for the fixed routes; the resource paths (/api, /apis), which are most of the
+    traffic, go straight to their one endpoint, past the router and the middleware stack (the
+    endpoint turns every error into a Status itself)."""
+
+    api: Callable[[Request], Awaitable[Response]]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in API_METHODS and _is_api_path(scope["path"]):
+            scope["app"] = self
+            response = await self.api(Request(scope, receive))
+            await response(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None, server: Server | None = None) -> App:
     settings = settings or Settings()
     srv = server or Server(settings)
 
@@ -60,7 +84,7 @@ def create_app(settings: Settings | None = None, server: Server | None = None) -
         finally:
             await srv.stop()
 
-    app = Starlette(lifespan=lifespan)
+    app = App(lifespan=lifespan)
     app.router.redirect_slashes = False  # kube never redirects; an unknown path is a 404 Status
     app.state.server = srv
 
@@ -100,14 +124,15 @@ def create_app(settings: Settings | None = None, server: Server | None = None) -
         return Response(codec.encode(VERSION), media_type=codec.JSON)
 
     async def api(request: Request) -> Response:
-        info = _parse(request)
+        query = dict(request.query_params.items()) if request.scope["query_string"] else {}
+        info = _parse(request, query)
         if not info.is_resource_request:
             return _discovery(request, srv, info)
         if info.verb == "watch":  # long-running: bounded by its own timeout instead
-            return await _dispatch(request, srv, info)
+            return await _dispatch(request, srv, info, query)
         try:
             async with asyncio.timeout(settings.request_timeout):
-                return await _dispatch(request, srv, info)
+                return await _dispatch(request, srv, info, query)
         except TimeoutError:
             raise Timeout("Timeout: request did not complete within requested timeout - context deadline exceeded",
                           retry_after=0) from None
@@ -141,10 +166,11 @@ def create_app(settings: Settings | None = None, server: Server | None = None) -
     app.add_route("/openapi/v2", guarded(openapi_v2), methods=["GET"])
     app.add_route("/openapi/v3", guarded(openapi_v3_index), methods=["GET"])
     app.add_route("/openapi/v3/{path:path}", guarded(openapi_v3), methods=["GET"])
-    methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
-    for prefix in ("/api", "/apis"):
-        app.add_route(prefix, guarded(api), methods=methods)
-        app.add_route(prefix + "/{rest:path}", guarded(api), methods=methods)
+    methods = list(API_METHODS)
+    app.api = guarded(api)
+    for prefix in ("/api", "/apis"):  # for the router's view only (App.__call__ serves them)
+        app.add_route(prefix, app.api, methods=methods)
+        app.add_route(prefix + "/{rest:path}", app.api, methods=methods)
     return app
 
 
@@ -172,10 +198,9 @@ def _error_media(request: Request) -> str:
         return codec.JSON
 
 
-def _parse(request: Request) -> RequestInfo:
-    query = {k: v for k, v in request.query_params.items()}
+def _parse(request: Request, query: dict[str, str]) -> RequestInfo:
     try:
-        return parse(request.method, request.url.path, query)
+        return parse(request.method, request.scope["path"], query)
     except RequestInfoError as err:
         raise NotFound(f"the server could not find the requested resource: {err}") from None
 
@@ -211,7 +236,7 @@ def _respond(body: object, media: str) -> Response:
     return Response(encoded, media_type=media)
 
 
-async def _dispatch(request: Request, srv: Server, info: RequestInfo) -> Response:
+async def _dispatch(request: Request, srv: Server, info: RequestInfo, query: dict[str, str]) -> Response:
     rt = srv.registry.lookup(info.api_group, info.api_version, info.resource)
     if rt is None:
         raise NotFound("the server could not find the requested resource")
@@ -231,6 +256,5 @@ async def _dispatch(request: Request, srv: Server, info: RequestInfo) -> Respons
     namespace = info.namespace if rt.namespaced else None
     if not rt.namespaced and info.namespace and info.resource != "namespaces":
         raise NotFound("the server could not find the requested resource")
-    query = {k: v for k, v in request.query_params.items()}
     ctx = Ctx(rt, namespace or None, info.name, info.subresource)
     return await VERBS[verb](Call(request, info, ctx, query, srv.resources))

@@ -26,6 +26,7 @@ Outcomes (`endpoints/handlers/{create,update,patch}.go`):
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -129,6 +130,29 @@ def _pairs_of(value: Any) -> Any:
     return value
 
 
+_KEY_END = re.compile(rb'"[ \t\r\n]*:')
+
+
+def _no_duplicates(raw: bytes, obj: Any) -> bool:
+    """Whether the JSON `raw`, decoded as `obj`, surely repeats no member, without parsing it again.
+
+    Without an escaped quote in the text, a quote followed by a colon can only end a member's name, so
+    counting those counts the members as written; decoding keeps one per name. Equal counts: no duplicates.
+    Anything else (escaped quotes, YAML, protobuf, a real duplicate) takes the full parse.
+    """
+    if not isinstance(obj, dict) or b'\\"' in raw:
+        return False
+    members, stack = 0, [obj]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            members += len(value)
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return len(_KEY_END.findall(raw)) == members
+
+
 class _Found:
     """Strict errors in the order found, deduplicated and capped as sigs.k8s.io/json does."""
 
@@ -176,11 +200,11 @@ def _checked_object(schema: SchemaNode, custom: bool) -> bool:
 
 
 def _walk(value: Any, schema: SchemaNode | None, path: str, found: _Found, custom: bool) -> None:
-    if isinstance(value, _Pairs):
+    if isinstance(value, (_Pairs, dict)):
         if schema is not None and not _checked_object(schema, custom):
             return
         seen: set[str] = set()
-        for key, member in value:
+        for key, member in value if isinstance(value, _Pairs) else value.items():
             here = f"{path}.{key}" if path else key
             if key in seen:
                 found.add(DUPLICATE, here)
@@ -205,10 +229,13 @@ def strict_errors(schema: KindSchema | None, raw_body: bytes | None, obj: Any = 
     """
     if schema is None:
         return []
-    try:
-        parsed = _parse_pairs(raw_body) if raw_body is not None else _pairs_of(obj)
-    except ValueError:  # not JSON: a YAML body
-        parsed = _pairs_of(obj)
+    if raw_body is None or _no_duplicates(raw_body, obj):
+        parsed = obj  # the decoded body serves: only unknown fields are left to find
+    else:
+        try:
+            parsed = _parse_pairs(raw_body)
+        except ValueError:  # not JSON: a YAML body
+            parsed = _pairs_of(obj)
     found = _Found()
     _walk(parsed, schema.node, "", found, schema.custom)
     errors = list(found.errors)

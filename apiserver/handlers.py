@@ -25,7 +25,7 @@ from apiserver.requestinfo import RequestInfo
 from apiserver.resources import Ctx, Resources
 from apiserver.scale import apply_scale, to_scale
 from apiserver.watchcache import CacheEvent
-from apiserver.watching import stream
+from apiserver.watching import Hangup, WatchResponse, stream
 from machinery import (
     BadRequest,
     Invalid,
@@ -132,7 +132,8 @@ class Call:
         version = str(obj.get("apiVersion") or rt.api_version).rsplit("/", 1)[-1]
         self.warnings += fieldvalidation.field_validation_outcome(mode, errors, kind=kind, version=version,
                                                                   as_kind=rt.kind)
-        fieldvalidation.drop_unknown(obj, schema)
+        if errors:  # with none, nothing is unknown: nothing to drop
+            fieldvalidation.drop_unknown(obj, schema)
 
     async def body_object(self, options_kind: str = "") -> Obj:
         body = await self.request.body()
@@ -223,10 +224,8 @@ async def watch(call: Call) -> Response:
 
     first = [True]
 
-    async def render(ev: CacheEvent) -> bytes:
+    async def render(ev: CacheEvent) -> bytes:  # objects stored at `api_version` skip this (as_stored)
         if call.output.kind == "object":
-            if ev.obj.get("apiVersion") in (api_version, None):
-                return ev.json()  # encoded once, shared by every watcher
             return orjson.dumps(await call.present(ev.obj))
         try:  # tables in a watch: column definitions only in the first event, as kube sends them
             rendered = await call.render(ev.obj, headers=first[0])
@@ -235,11 +234,14 @@ async def watch(call: Call) -> Response:
         first[0] = False
         return orjson.dumps(rendered)
 
-    body = stream(cache, call.ctx.rt, sel, params, render)
     if call.output.media != codec.JSON:
         raise NotAcceptable("only the following media types are accepted: application/json;stream=watch")
-    return StreamingResponse(body, media_type="application/json",
-                             headers={"Cache-Control": "no-cache, private", "X-Content-Type-Options": "nosniff"})
+    hangup = Hangup()
+    as_stored = api_version if call.output.kind == "object" else None  # encoded once, shared by every watcher
+    body = stream(cache, call.ctx.rt, sel, params, render, as_stored=as_stored, hangup=hangup)
+    response: StreamingResponse = WatchResponse(
+        body, hangup, {"Cache-Control": "no-cache, private", "X-Content-Type-Options": "nosniff"})
+    return response
 
 
 async def create(call: Call) -> Response:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import copy
+import os
 import secrets
-import uuid
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,13 +24,40 @@ _GENERATED_LENGTH = 5
 _MAX_GENERATED_PREFIX = 63 - _GENERATED_LENGTH  # maxNameLength 63 minus the random suffix
 
 
+_now_cache: tuple[int, str] = (-1, "")
+
+
 def now() -> str:
-    """RFC 3339 with second precision, as metav1.Time serialises."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """RFC 3339 with second precision, as metav1.Time serialises (formatted once per second)."""
+    global _now_cache
+    second = int(time.time())
+    if _now_cache[0] != second:
+        _now_cache = (second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return _now_cache[1]
+
+
+class _Random:
+    """os.urandom drawn 4 KiB at a time. uuid.uuid4() calls os.urandom(16) per uid, and that syscall
+    releases the GIL: with the store's writer thread busy, every uid then waited for the GIL again."""
+
+    def __init__(self) -> None:
+        self.pool, self.at = b"", 0
+
+    def take16(self) -> bytes:
+        if self.at + 16 > len(self.pool):
+            self.pool, self.at = os.urandom(4096), 0
+        self.at += 16
+        return self.pool[self.at - 16 : self.at]
+
+
+_random = _Random()
+os.register_at_fork(after_in_child=lambda: setattr(_random, "pool", b""))  # never share draws with a child
 
 
 def new_uid() -> str:
-    return str(uuid.uuid4())
+    """A random (version 4, RFC 4122 variant) UUID, as kube's uuid.NewUUID."""
+    h = _random.take16().hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
 def generate_name(prefix: str) -> str:

@@ -13,6 +13,7 @@ Per-kind columns live in `apiserver.builtins.printers`; kinds without a printer 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -304,6 +305,7 @@ def _accepted(params: Mapping[str, str], media: str, protobuf: bool) -> Output |
     return None
 
 
+@functools.lru_cache(maxsize=256)  # a client sends the same few Accept headers over and over
 def wanted_output(accept: str | None) -> Output:
     """The first Accept clause this server can answer, best first (q, then specificity, then header order).
 

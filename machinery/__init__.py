@@ -204,4 +204,6 @@ def __getattr__(name: str) -> Any:
     import importlib
 
     module, _, attribute = module.partition(":")
-    return getattr(importlib.import_module(module), attribute or name)
+    value = getattr(importlib.import_module(module), attribute or name)
+    globals()[name] = value  # found once: later lookups don't come back here
+    return value

@@ -60,6 +60,11 @@ def node_for(group: str, version: str, kind: str) -> SchemaNode | None:
     return None if name is None else node(name)
 
 
+# SchemaNode.of's memo; a node holds its schema, so a key's ids can't be reused while it is here.
+_NODES: dict[tuple[int, int, str | None], SchemaNode] = {}
+_MAX_NODES = 100_000
+
+
 @dataclass(frozen=True, eq=False)
 class SchemaNode:
     """One place in a schema: the schema where a field is declared (`site`, which carries the field's
@@ -73,6 +78,18 @@ class SchemaNode:
 
     @classmethod
     def of(cls, schema: Mapping[str, Any], defs: Mapping[str, Any], *, name: str | None = None) -> SchemaNode:
+        """The node for `schema` (memoized: walks over the same schemas, request after request, reuse nodes)."""
+        key = (id(schema), id(defs), name)
+        hit = _NODES.get(key)
+        if hit is not None and hit.site is schema and hit.defs is defs:  # ids are only unique while alive
+            return hit
+        if len(_NODES) >= _MAX_NODES:
+            _NODES.clear()
+        found = _NODES[key] = cls._resolve(schema, defs, name)
+        return found
+
+    @classmethod
+    def _resolve(cls, schema: Mapping[str, Any], defs: Mapping[str, Any], name: str | None) -> SchemaNode:
         target, hops = schema, 0
         while hops < _MAX_REF_HOPS:
             if target.get("allOf"):  # OpenAPI v3 wraps a reference with siblings in allOf
@@ -113,7 +130,7 @@ class SchemaNode:
 
     # ---- what the value is ------------------------------------------------------------------------------
 
-    @property
+    @functools.cached_property
     def types(self) -> frozenset[str]:
         """The JSON types a value may have ("null" left out); several for int-or-string and quantities."""
         found: set[str] = set()
@@ -141,7 +158,7 @@ class SchemaNode:
     def is_list(self) -> bool:
         return "array" in self.types
 
-    @property
+    @functools.cached_property
     def is_free_form(self) -> bool:
         """Anything goes below here: no members, values or items declared (RawExtension, JSON, FieldsV1)."""
         shaped = ("properties", "additionalProperties", "items")
