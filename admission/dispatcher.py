@@ -52,6 +52,15 @@ class Dispatcher:
     async def aclose(self) -> None:
         await self._transport.aclose()
 
+    @property
+    def mutating(self) -> bool:
+        """Whether any mutating webhook is configured (else writes skip building attributes)."""
+        return bool(self._mutating)
+
+    @property
+    def validating(self) -> bool:
+        return bool(self._validating)
+
     # --- mutating ---
 
     async def mutate(self, attrs: Attributes) -> tuple[dict[str, Any] | None, list[str]]:

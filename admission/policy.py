@@ -490,6 +490,11 @@ class Policies:
             by_policy.setdefault(b.policy, []).append(b)
         self._pairs = tuple((p, tuple(by_policy.get(p.name, ()))) for p in compiled if p.name in by_policy)
 
+    @property
+    def configured(self) -> bool:
+        """Whether any policy is bound (else writes skip building attributes)."""
+        return bool(self._pairs)
+
     def validate(self, attrs: Attributes, params: ParamLookup | None = None) -> list[str]:
         """Warnings of Warn bindings; raises the first Deny violation as kube's error."""
         if attrs.exempt or not self._pairs:

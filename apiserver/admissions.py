@@ -148,11 +148,15 @@ class AdmissionChain:
         )
 
     async def mutate(self, ctx: Ctx, operation: str, obj: Obj | None, old: Obj | None) -> Obj | None:
+        if not self.dispatcher.mutating:
+            return obj
         mutated, warnings = await self.dispatcher.mutate(self._attributes(ctx, operation, obj, old))
         ctx.warnings += warnings
         return mutated if obj is not None else None
 
     async def validate(self, ctx: Ctx, operation: str, obj: Obj | None, old: Obj | None) -> None:
+        if not self.dispatcher.validating and not self.policies.configured:
+            return
         attrs = self._attributes(ctx, operation, obj, old)
         ctx.warnings += await self.dispatcher.validate(attrs)
         ctx.warnings += self.policies.validate(attrs, self._params)

@@ -25,6 +25,7 @@ Outcomes (`endpoints/handlers/{create,update,patch}.go`):
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -164,6 +165,7 @@ class _Found:
             self.errors.setdefault(StrictError(kind, path), None)
 
 
+@functools.lru_cache(maxsize=65536)  # nodes are memoized (SchemaNode.of), so identity keys are stable
 def _member(schema: SchemaNode | None, key: str, custom: bool) -> tuple[bool, SchemaNode | None, bool]:
     """Whether `key` is a known member of an object with this schema, the member's schema (None: anything
     goes) and whether the member is checked as custom data (metadata never is: it decodes into ObjectMeta).
@@ -185,6 +187,7 @@ def _member(schema: SchemaNode | None, key: str, custom: bool) -> tuple[bool, Sc
     return False, None, custom
 
 
+@functools.lru_cache(maxsize=65536)
 def _checked_object(schema: SchemaNode, custom: bool) -> bool:
     """Whether an object value is checked member by member against this schema.
 

@@ -189,7 +189,8 @@ OPTIONS_KIND = {"create": "CreateOptions", "update": "UpdateOptions", "patch": "
 
 def dry_run(call: Call, values: list[str] | None = None) -> bool:
     """`dryRun=All` or nothing; anything else is 422 on the verb's options (ValidateDryRun)."""
-    values = call.request.query_params.getlist("dryRun") if values is None else values
+    if values is None:
+        values = call.request.query_params.getlist("dryRun") if "dryRun" in call.query else []
     bad = [v for v in values if v != "All"]
     if bad:
         err = not_supported("dryRun", bad if len(bad) > 1 else bad[0], ["All"])

@@ -194,6 +194,7 @@ class Resources:
             await admit(ctx, obj)
         # kube's order: mutating admission sees the defaulted object before PrepareForCreate
         mutated = await self.admission.mutate(ctx, "CREATE", obj, None)
+        admitted_as_is = mutated is None or mutated is obj
         obj = mutated if mutated is not None else obj
         meta = objects.meta(obj)
         meta["uid"] = objects.new_uid()
@@ -202,7 +203,8 @@ class Resources:
             meta["generation"] = 1
         if "status" in rt.subresources:
             obj.pop("status", None)
-        self._validate_meta(ctx, obj)
+        if not admitted_as_is:  # metadata a webhook changed is checked again
+            self._validate_meta(ctx, obj)
         rt.strategy.default(obj)
         rt.strategy.prepare_for_create(obj)
         omit_empty_meta(obj)
