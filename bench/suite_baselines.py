@@ -1,6 +1,7 @@
 """The suite's baseline servers, on the server's uvicorn settings: `python -m bench.suite_baselines fastapi|asgi PORT`.
 
-GET /object returns a stored ~1 KiB JSON object; POST /echo parses a JSON body and echoes it.
+GET /object returns a stored ~1 KiB JSON object; POST /echo parses a JSON body and echoes it;
+(raw ASGI only) GET /blob/N returns N bytes, the cost of moving a response that size.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ BLOB = "".join(random.Random(1).choices(string.ascii_letters + string.digits, k=
 STORED: dict[str, Any] = {"apiVersion": "v1", "kind": "ConfigMap",
                           "metadata": {"name": "stored", "namespace": "default", "resourceVersion": "1"},
                           "data": {"blob": BLOB}}
+
+
+BLOBS: dict[int, bytes] = {}
 
 
 def fastapi_app() -> Any:
@@ -46,7 +50,10 @@ async def asgi_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
                 return
     if scope["type"] != "http":
         return
-    if scope["method"] == "POST":
+    if scope["path"].startswith("/blob/"):  # n bytes: what moving a response of that size costs
+        size = int(scope["path"][6:])
+        body = BLOBS.get(size) or BLOBS.setdefault(size, b" " * size)
+    elif scope["method"] == "POST":
         chunks = []
         more = True
         while more:
