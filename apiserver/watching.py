@@ -84,10 +84,11 @@ class Hangup:
 
 
 class WatchResponse(StreamingResponse):
-    """A chunked response straight onto the ASGI send, with one idle task watching for the client's hangup.
+    """A chunked response straight onto the ASGI send, with one idle task watching for the client's hang-up.
 
-    Starlette's StreamingResponse adds a task group and, on ASGI 2.4 servers, relies on send failing
-    for a client that left; uvicorn's send returns silently instead, so an idle watch would never notice.
+    What Starlette's StreamingResponse does with an anyio task group, minus its layers per chunk. The
+    listener is needed: uvicorn's send returns silently once the client has left, so only receive()
+    tells an idle watch that its client is gone.
     """
 
     def __init__(self, body: AsyncIterator[bytes], hangup: Hangup, headers: dict[str, str]) -> None:
@@ -96,9 +97,11 @@ class WatchResponse(StreamingResponse):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def listen() -> None:
-            while (await receive())["type"] != "http.disconnect":
-                pass
-            self.hangup.fire()
+            try:
+                while (await receive())["type"] != "http.disconnect":
+                    pass
+            finally:
+                self.hangup.fire()
 
         listener = asyncio.create_task(listen())
         body = self.body_iterator
