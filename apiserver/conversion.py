@@ -23,25 +23,17 @@ import ssl
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import orjson
 
-from crd import (
-    ClientConfig,
-    ConversionError,
-    check_versions,
-    client_config,
-    convert_none,
-    http_error_message,
-    parse_review_response,
-    review_request,
-    review_version,
-    strategy,
-    webhook_failed,
-)
+import crd as apiextensions  # as a name, since the CRD objects here are called `crd`
 from machinery import InternalError
+
+if TYPE_CHECKING:  # httpx (and the rich console its CLI brings) is imported by the first webhook call
+    import httpx
+
+    from crd import ClientConfig
 
 log = logging.getLogger("apiserver.conversion")
 
@@ -82,16 +74,16 @@ class Converter:
         One webhook call for all the others. A failure is a 500 with kube's message.
         """
         try:
-            check_versions(crd, objects, desired_api_version)
+            apiextensions.check_versions(crd, objects, desired_api_version)
             pending = [i for i, obj in enumerate(objects) if obj.get("apiVersion") != desired_api_version]
             if not pending:
                 return list(objects)
             todo = [objects[i] for i in pending]
-            if strategy(crd) == "Webhook":
+            if apiextensions.strategy(crd) == "Webhook":
                 converted = await self._webhook(crd, todo, desired_api_version)
             else:
-                converted = [convert_none(obj, desired_api_version) for obj in todo]
-        except ConversionError as err:
+                converted = [apiextensions.convert_none(obj, desired_api_version) for obj in todo]
+        except apiextensions.ConversionError as err:
             raise InternalError(err.message) from None
         out = list(objects)
         for i, obj in zip(pending, converted, strict=True):
@@ -104,20 +96,21 @@ class Converter:
             await client.aclose()
 
     async def _webhook(self, crd: Obj, objects: list[Obj], desired_api_version: str) -> list[Obj]:
-        config = client_config(crd)
-        version = review_version(crd)
+        config = apiextensions.client_config(crd)
+        version = apiextensions.review_version(crd)
         uid = str(uuid.uuid4())
         target = self._target(config, objects)
-        body = orjson.dumps(review_request(objects, desired_api_version, uid, review_version=version))
+        body = orjson.dumps(apiextensions.review_request(objects, desired_api_version, uid, review_version=version))
         response = await self._post(config, target, body, objects)
         if not 200 <= response.status_code <= 206:  # client-go's success range
-            reason = http_error_message(response.status_code, response.headers.get("content-type", ""),
-                                        response.content)
-            raise webhook_failed(objects, reason)
+            reason = apiextensions.http_error_message(response.status_code,
+                                                      response.headers.get("content-type", ""), response.content)
+            raise apiextensions.webhook_failed(objects, reason)
         if not response.content:
-            raise webhook_failed(objects, f"0-length response with status code: {response.status_code} and content "
-                                          f"type: {response.headers.get('content-type', '')}")
-        return parse_review_response(response.content, uid, objects, desired_api_version, review_version=version)
+            raise apiextensions.webhook_failed(objects, f"0-length response with status code: {response.status_code} "
+                                                        f"and content type: {response.headers.get('content-type', '')}")
+        return apiextensions.parse_review_response(response.content, uid, objects, desired_api_version,
+                                                   review_version=version)
 
     def _target(self, config: ClientConfig, objects: list[Obj]) -> _Target:
         query = f"?timeout={go_duration(self.timeout)}"
@@ -129,10 +122,12 @@ class Converter:
         shown = f"https://{host}{service.path}{query}"
         base = self.resolve_service(service.namespace, service.name, service.port)
         if not base:
-            raise webhook_failed(objects, f'Post "{shown}": service reference is not resolvable')
+            raise apiextensions.webhook_failed(objects, f'Post "{shown}": service reference is not resolvable')
         return _Target(base.rstrip("/") + service.path + query, shown, service.server_name, host)
 
     async def _post(self, config: ClientConfig, target: _Target, body: bytes, objects: list[Obj]) -> httpx.Response:
+        import httpx
+
         client = self._client(target, config.ca_bundle, objects)
         headers = HEADERS if target.host is None else {**HEADERS, "Host": target.host}
         extensions = {"sni_hostname": target.server_name} if target.server_name else {}
@@ -143,9 +138,11 @@ class Converter:
             reason = "context deadline exceeded"
         except httpx.TransportError as err:
             reason = _transport_reason(err, target)
-        raise webhook_failed(objects, f'Post "{target.shown}": {reason}')
+        raise apiextensions.webhook_failed(objects, f'Post "{target.shown}": {reason}')
 
     def _client(self, target: _Target, ca_bundle: bytes, objects: list[Obj]) -> httpx.AsyncClient:
+        import httpx
+
         url = httpx.URL(target.url)
         origin = f"{url.scheme}://{url.netloc.decode()}"
         key = (origin, ca_bundle, target.server_name)
@@ -167,11 +164,14 @@ def _tls_context(ca_bundle: bytes, objects: list[Obj]) -> ssl.SSLContext:
     try:
         return ssl.create_default_context(cadata=ca_bundle.decode("ascii", errors="replace"))
     except (ssl.SSLError, ValueError):
-        raise webhook_failed(objects, "unable to load root certificates: unable to parse bytes as PEM block") from None
+        raise apiextensions.webhook_failed(
+            objects, "unable to load root certificates: unable to parse bytes as PEM block") from None
 
 
 def _transport_reason(err: httpx.TransportError, target: _Target) -> str:
     """The Go error kube would print for a call that got no answer."""
+    import httpx
+
     url = httpx.URL(target.url)
     name = target.server_name or url.host
     port = url.port or (443 if url.scheme == "https" else 80)

@@ -7,23 +7,7 @@
 - CEL is plugged in from outside: a `RulesValidator` for objects, a `RulesChecker` for CRD schemas.
 """
 
-from crd.conversion import (
-    ClientConfig,
-    ConversionError,
-    check_versions,
-    client_config,
-    convert_none,
-    http_error_message,
-    parse_review_response,
-    review_request,
-    review_version,
-    strategy,
-    webhook_failed,
-)
-from crd.crdschema import RulesChecker
-from crd.definition import default_crd, served_versions, storage_version, validate_crd, validate_crd_update
-from crd.fieldpaths import valid_field_path
-from crd.schema import RULES_NOT_CHECKED, RulesValidator, default, prune, validate
+from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "RULES_NOT_CHECKED",
@@ -50,3 +34,61 @@ __all__ = [
     "validate_crd_update",
     "webhook_failed",
 ]
+
+# The schema machinery (OpenAPI formats, CRD validation, conversion reviews) costs tens of milliseconds
+# to import: each name is loaded on first use, so a server that never meets a CRD starts without it.
+_LAZY = {
+    "ClientConfig": "crd.conversion",
+    "ConversionError": "crd.conversion",
+    "check_versions": "crd.conversion",
+    "client_config": "crd.conversion",
+    "convert_none": "crd.conversion",
+    "http_error_message": "crd.conversion",
+    "parse_review_response": "crd.conversion",
+    "review_request": "crd.conversion",
+    "review_version": "crd.conversion",
+    "strategy": "crd.conversion",
+    "webhook_failed": "crd.conversion",
+    "RulesChecker": "crd.crdschema",
+    "default_crd": "crd.definition",
+    "served_versions": "crd.definition",
+    "storage_version": "crd.definition",
+    "validate_crd": "crd.definition",
+    "validate_crd_update": "crd.definition",
+    "valid_field_path": "crd.fieldpaths",
+    "RULES_NOT_CHECKED": "crd.schema",
+    "RulesValidator": "crd.schema",
+    "default": "crd.schema",
+    "prune": "crd.schema",
+    "validate": "crd.schema",
+}
+
+if TYPE_CHECKING:
+    from crd.conversion import (
+        ClientConfig,
+        ConversionError,
+        check_versions,
+        client_config,
+        convert_none,
+        http_error_message,
+        parse_review_response,
+        review_request,
+        review_version,
+        strategy,
+        webhook_failed,
+    )
+    from crd.crdschema import RulesChecker
+    from crd.definition import default_crd, served_versions, storage_version, validate_crd, validate_crd_update
+    from crd.fieldpaths import valid_field_path
+    from crd.schema import RULES_NOT_CHECKED, RulesValidator, default, prune, validate
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'crd' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # found once: later lookups don't come back here
+    return value
