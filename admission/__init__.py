@@ -10,27 +10,10 @@ failed call under failurePolicy Fail, 403 for a failing matchCondition, 400 for 
 honour.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from admission.attributes import Attributes
-from admission.configuration import (
-    MUTATING_KIND,
-    VALIDATING_KIND,
-    configuration_warnings,
-    default_webhook_configuration,
-    validate_mutating_configuration,
-    validate_validating_configuration,
-)
-from admission.dispatcher import Dispatcher
-from admission.errors import WebhookRejection
-from admission.policy import (
-    BINDING_KIND,
-    POLICY_KIND,
-    Policies,
-    PolicyRejection,
-    default_binding,
-    default_policy,
-    validate_binding,
-    validate_policy,
-)
+from admission.kinds import BINDING_KIND, MUTATING_KIND, POLICY_KIND, VALIDATING_KIND
 
 __all__ = [
     "BINDING_KIND",
@@ -51,3 +34,49 @@ __all__ = [
     "validate_policy",
     "validate_validating_configuration",
 ]
+
+# Webhooks and policies are loaded on first use (the first stored configuration, policy or binding),
+# so a server without any starts without their validation, matching and calling code (httpx included).
+_LAZY = {
+    "configuration_warnings": "admission.configuration",
+    "default_webhook_configuration": "admission.configuration",
+    "validate_mutating_configuration": "admission.configuration",
+    "validate_validating_configuration": "admission.configuration",
+    "Dispatcher": "admission.dispatcher",
+    "WebhookRejection": "admission.errors",
+    "Policies": "admission.policy",
+    "PolicyRejection": "admission.policy",
+    "default_binding": "admission.policy",
+    "default_policy": "admission.policy",
+    "validate_binding": "admission.policy",
+    "validate_policy": "admission.policy",
+}
+
+if TYPE_CHECKING:
+    from admission.configuration import (
+        configuration_warnings,
+        default_webhook_configuration,
+        validate_mutating_configuration,
+        validate_validating_configuration,
+    )
+    from admission.dispatcher import Dispatcher
+    from admission.errors import WebhookRejection
+    from admission.policy import (
+        Policies,
+        PolicyRejection,
+        default_binding,
+        default_policy,
+        validate_binding,
+        validate_policy,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'admission' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # found once: later lookups don't come back here
+    return value

@@ -19,16 +19,18 @@ import binascii
 import logging
 import ssl
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
 import orjson
 
 from admission.configuration import DEFAULT_SERVICE_PORT
 from admission.errors import CallingError
 from admission.hooks import Webhook
 from admission.review import UndecodableResponse, decode_response
+
+if TYPE_CHECKING:  # httpx (and the rich console its CLI brings) is imported by the first webhook call
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,8 @@ class Transport:
         key = f"{ca_bundle}\n{server_name or ''}"
         client = self._clients.get(key)
         if client is None:
+            import httpx
+
             try:
                 verify = _ssl_context(ca_bundle)
             except (ssl.SSLError, binascii.Error, ValueError) as err:
@@ -99,6 +103,8 @@ class Transport:
 
     async def post(self, hook: Webhook, body: dict[str, Any]) -> dict[str, Any]:
         """POST the review; the decoded answer, or CallingError."""
+        import httpx
+
         target, shown, server_name = self._target(hook)
         client = self._client_for(hook, server_name)
         extensions = {"sni_hostname": server_name} if server_name and target.startswith("https") else None
@@ -141,6 +147,8 @@ def _causes(err: BaseException) -> list[BaseException]:
 
 def _transport_reason(err: Exception, target: str) -> str:
     """Go's words for what went wrong on the wire."""
+    import httpx
+
     chain = _causes(err)
     for cause in chain:
         if isinstance(cause, ssl.SSLCertVerificationError):

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import machinery
+from admission.kinds import MUTATING_KIND
 from machinery import (
     FieldError,
     duplicate,
@@ -28,9 +29,6 @@ from machinery import (
     type_invalid,
     validate_label_selector,
 )
-
-MUTATING_KIND = "MutatingWebhookConfiguration"
-VALIDATING_KIND = "ValidatingWebhookConfiguration"
 
 DEFAULT_TIMEOUT_SECONDS = 10  # defaults.go SetDefaults_*Webhook
 MAX_TIMEOUT_SECONDS = 30  # validation.go: "between 1 and 30 seconds"

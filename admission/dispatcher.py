@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import orjson
 
 from admission.attributes import Attributes
@@ -24,6 +23,9 @@ from admission.errors import CallingError, dry_run_unsupported, rejection
 from admission.hooks import Invocation, ServedVersions, Webhook, compile_webhooks, should_call
 from admission.review import InvalidResponse, Response, admission_request, new_uid, review, verify_response
 from machinery import ApiError, InternalError, apply_json_patch
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 

@@ -16,12 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import machinery
 from admission.attributes import Attributes
-from admission.configuration import (
-    DEFAULT_TIMEOUT_SECONDS,
-    MATCH_CONDITION_VARIABLES,
-    MUTATING_KIND,
-    default_webhook_configuration,
-)
+from admission.configuration import DEFAULT_TIMEOUT_SECONDS, MATCH_CONDITION_VARIABLES, default_webhook_configuration
+from admission.kinds import MUTATING_KIND
 from machinery import ApiError, BadRequest, Forbidden, InternalError, LabelSelector, NotFound, label_selector_from_dict
 
 if TYPE_CHECKING:

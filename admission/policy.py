@@ -46,9 +46,6 @@ from machinery import (
 
 log = logging.getLogger(__name__)
 
-POLICY_KIND = "ValidatingAdmissionPolicy"
-BINDING_KIND = "ValidatingAdmissionPolicyBinding"
-
 POLICY_VARIABLES = frozenset({"object", "oldObject", "request", "params", "namespaceObject", "variables",
                               "authorizer"})
 _FAILURE_POLICIES = ["Fail", "Ignore"]

@@ -84,8 +84,10 @@ class AdmissionChain:
                  resolve_service: Callable[[str, str, int, str], str | None] | None = None) -> None:
         self.res = res
         self.registry = registry
-        self.dispatcher = admission.Dispatcher(served_versions=self._served_versions, resolve_service=resolve_service)
-        self.policies = admission.Policies(served_versions=self._served_versions)
+        self.resolve_service = resolve_service
+        # made with the first stored webhook configuration, policy or binding (none: nothing to call)
+        self.dispatcher: admission.Dispatcher | None = None
+        self.policies: admission.Policies | None = None
         self._task: asyncio.Task[None] | None = None
 
     def _served_versions(self, group: str, resource: str) -> list[str]:
@@ -101,15 +103,23 @@ class AdmissionChain:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        await self.dispatcher.aclose()
+        if self.dispatcher is not None:
+            await self.dispatcher.aclose()
 
     async def _reconfigure(self) -> None:
         caches = [self.res.cache(rt) for rt in _FOLLOWED]
         for cache in caches:
             await cache.ready()
         mutating, validating, policies, bindings = ([c.objects[k] for k in c.sorted_keys()] for c in caches)
-        self.dispatcher.configure(mutating, validating)
-        self.policies.configure(policies, bindings)
+        if self.dispatcher is None and (mutating or validating):
+            self.dispatcher = admission.Dispatcher(served_versions=self._served_versions,
+                                                   resolve_service=self.resolve_service)
+        if self.dispatcher is not None:
+            self.dispatcher.configure(mutating, validating)
+        if self.policies is None and (policies or bindings):
+            self.policies = admission.Policies(served_versions=self._served_versions)
+        if self.policies is not None:
+            self.policies.configure(policies, bindings)
 
     async def _follow(self) -> None:
         caches = [self.res.cache(rt) for rt in _FOLLOWED]
@@ -148,18 +158,23 @@ class AdmissionChain:
         )
 
     async def mutate(self, ctx: Ctx, operation: str, obj: Obj | None, old: Obj | None) -> Obj | None:
-        if not self.dispatcher.mutating:
+        dispatcher = self.dispatcher
+        if dispatcher is None or not dispatcher.mutating:
             return obj
-        mutated, warnings = await self.dispatcher.mutate(self._attributes(ctx, operation, obj, old))
+        mutated, warnings = await dispatcher.mutate(self._attributes(ctx, operation, obj, old))
         ctx.warnings += warnings
         return mutated if obj is not None else None
 
     async def validate(self, ctx: Ctx, operation: str, obj: Obj | None, old: Obj | None) -> None:
-        if not self.dispatcher.validating and not self.policies.configured:
+        dispatcher, policies = self.dispatcher, self.policies
+        webhooks = dispatcher is not None and dispatcher.validating
+        if not webhooks and not (policies is not None and policies.configured):
             return
         attrs = self._attributes(ctx, operation, obj, old)
-        ctx.warnings += await self.dispatcher.validate(attrs)
-        ctx.warnings += self.policies.validate(attrs, self._params)
+        if dispatcher is not None:
+            ctx.warnings += await dispatcher.validate(attrs)
+        if policies is not None:
+            ctx.warnings += policies.validate(attrs, self._params)
 
     def _params(self, api_version: str, kind: str, namespace: str | None, name: str | None,
                 selector: LabelSelector | None) -> list[Obj]:
