@@ -13,13 +13,14 @@ from types import FrameType
 from typing import Any
 
 import uvicorn
-import yaml
 
 from apiserver.settings import Settings, parse_webhook_service
 
 
 def write_kubeconfig(path: str, url: str) -> None:
     """A kubeconfig whose current context points kubectl, helm and client libraries here."""
+    import yaml  # only when asked for a kubeconfig
+
     config = {
         "apiVersion": "v1",
         "kind": "Config",

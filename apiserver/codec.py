@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import TYPE_CHECKING, Any
 
 import orjson
-import yaml
 
 from machinery import BadRequest, NotAcceptable, RequestEntityTooLarge, UnsupportedMediaType
+
+if TYPE_CHECKING:  # PyYAML is imported by the first YAML body (kubectl and client-go speak JSON)
+    import yaml
 
 MAX_BODY = 3 * 1024 * 1024  # kube-apiserver's request body limit (MaxRequestBodyBytes, 3 MiB)
 # kube allows 10,000 levels of JSON nesting; orjson encodes at most 254, and responses wrap objects
@@ -23,26 +26,29 @@ Obj = dict[str, Any]
 MAX_ALIASES = 1000  # YAML anchors may be reused, not multiplied into a document bomb (kube: 400)
 
 
-class _JSONLoader(yaml.SafeLoader):
+@functools.cache
+def _json_loader() -> type[yaml.SafeLoader]:
     """YAML as JSON sees it: timestamps stay strings; aliases are counted."""
+    import yaml
 
-    def __init__(self, stream: Any) -> None:
-        super().__init__(stream)
-        self._aliases = 0
+    class JSONLoader(yaml.SafeLoader):
+        def __init__(self, stream: Any) -> None:
+            super().__init__(stream)
+            self._aliases = 0
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            self._aliases += 1
-            if self._aliases > MAX_ALIASES:
-                raise yaml.YAMLError("document contains excessive aliasing")
-        return super().compose_node(parent, index)
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                self._aliases += 1
+                if self._aliases > MAX_ALIASES:
+                    raise yaml.YAMLError("document contains excessive aliasing")
+            return super().compose_node(parent, index)
 
-
-# JSON has no timestamps: leave YAML dates as the strings they were written as.
-_JSONLoader.yaml_implicit_resolvers = {
-    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+    # JSON has no timestamps: leave YAML dates as the strings they were written as.
+    JSONLoader.yaml_implicit_resolvers = {
+        key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return JSONLoader
 
 
 def json_safe(data: Any, *, budget: int) -> Any:
@@ -82,8 +88,11 @@ def decode(body: bytes, content_type: str | None) -> Any:
     check_size(body)
     media = (content_type or JSON).split(";")[0].strip().lower()
     if media in ("application/yaml", "application/x-yaml", "text/yaml", "application/apply-patch+yaml"):
+        import yaml
+
+        loader = _json_loader()
         try:
-            return json_safe(yaml.load(body, Loader=_JSONLoader), budget=10_000 + 100 * len(body))
+            return json_safe(yaml.load(body, Loader=loader), budget=10_000 + 100 * len(body))
         except (yaml.YAMLError, RecursionError) as err:
             raise BadRequest(f"error converting YAML to JSON: {err}") from err
     if media == PROTOBUF:  # kubectl's and helm's typed clients send built-in kinds this way
@@ -143,5 +152,7 @@ def negotiate(accept: str | None) -> str:
 
 def encode(data: Any, media: str = JSON) -> bytes:
     if media == YAML:
+        import yaml
+
         return yaml.safe_dump(data, sort_keys=False).encode()
     return orjson.dumps(data)

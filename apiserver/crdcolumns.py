@@ -22,10 +22,12 @@ import logging
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apiserver.tables import CREATION_TIMESTAMP_DOC, NAME_COLUMN, Cell, Column, Obj, human_duration
-from machinery import jsonpath
+
+if TYPE_CHECKING:  # JSONPath (and its parser tables) is imported by the first custom resource's Table
+    from machinery import jsonpath
 
 __all__ = ["DEFAULT_PRINTER_COLUMNS", "columns", "scale_columns"]
 
@@ -39,6 +41,8 @@ DEFAULT_PRINTER_COLUMNS: tuple[Obj, ...] = (AGE_PRINTER_COLUMN,)
 
 def columns(printer_columns: Iterable[Mapping[str, Any]]) -> list[Column]:
     """NAME, then one column per printer column (or the default Age column when there are none)."""
+    from machinery import jsonpath
+
     definitions = tuple(printer_columns) or DEFAULT_PRINTER_COLUMNS
     out = [NAME_COLUMN]
     for definition in definitions:
@@ -84,6 +88,8 @@ def _str(value: Any) -> str:
 
 
 def _cell(path: jsonpath.JSONPath, kind: str) -> Cell:
+    from machinery import jsonpath
+
     def cell(obj: Obj, now: datetime) -> Any:
         try:
             results = path.find_results(obj)
