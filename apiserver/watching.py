@@ -209,11 +209,10 @@ async def stream(
         mode = ALL_STORED if render is None else as_stored
         while True:
             wake.clear()
-            if feed is not None:  # the shared log: read from our position; a closed watcher stops at once
-                if watcher.closed:
-                    return
+            sent = False
+            if feed is not None:  # the shared log: read from our position
                 pos, end = watcher.pos, feed.end
-                if pos < end:
+                if pos < end and not watcher.closed:
                     watcher.pos = end
                     items = feed.read(pos, end)
                     last_rev = items[-1][1].revision
@@ -222,15 +221,15 @@ async def stream(
                     if chunk == b"":
                         chunk = feed.chunks[shared] = None if mode is None else stored_chunk(items, mode)
                     yield chunk if chunk is not None else await encode(items)
-                    continue
+                    sent = True
             elif watcher.events:
                 batch, watcher.events = watcher.events, collections.deque()
                 last_rev = batch[-1][1].revision
                 yield await encode(batch)
-                continue
-            if watcher.closed:
+                sent = True
+            if watcher.closed and (feed is not None or not watcher.events):  # a queue is drained first
                 return
-            now = loop.time()
+            now = loop.time()  # checked after every chunk: a busy stream still ends on time
             if now >= deadline:
                 if bookmarks:
                     yield bookmark(rt, max(last_rev, cache.revision))
@@ -238,6 +237,8 @@ async def stream(
             if bookmarks and now >= next_bookmark:
                 yield bookmark(rt, max(last_rev, cache.revision))
                 next_bookmark = now + BOOKMARK_INTERVAL
+                continue
+            if sent:  # more may have come while we sent
                 continue
             if alarm is None:
                 alarm = loop.call_at(min(deadline, next_bookmark) if bookmarks else deadline, ring)

@@ -153,3 +153,27 @@ async def test_shutdown_ends_idle_watches(served: tuple[str, Any]) -> None:
             app.state.server.end_watches()
             body = await asyncio.wait_for(resp.aread(), 5)
     assert body == b""
+
+
+async def test_a_busy_watch_still_ends_at_its_timeout(served: tuple[str, Any]) -> None:
+    base, _app = served
+    async with httpx.AsyncClient(base_url=base, timeout=httpx.Timeout(10.0, read=None)) as client:
+        stop = asyncio.Event()
+
+        async def writer() -> None:
+            i = 0
+            while not stop.is_set():
+                await client.post(CM, json={"metadata": {"name": f"busy{i}"}})
+                i += 1
+
+        task = asyncio.create_task(writer())
+        try:
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            async with client.stream("GET", CM, params={"watch": "1", "timeoutSeconds": "1"}) as resp:
+                events = [line async for line in resp.aiter_lines() if line.strip()]
+            assert loop.time() - started < 5
+            assert events, "the writes were seen while the watch lasted"
+        finally:
+            stop.set()
+            await task
