@@ -48,9 +48,12 @@ kv = Table(
     Column("deleted", Boolean, nullable=False),
     Column("value", LargeBinary, nullable=False),
 )
-Index("kv_name_id", kv.c.name, kv.c.id)
-# Two writers replacing the same predecessor can't both commit (kine's optimistic guard).
-Index("kv_name_prev", kv.c.name, kv.c.prev_revision, unique=True)
+# One index on the name serves both the guard and every by-name read: two writers replacing the
+# same predecessor can't both commit (kine's optimistic guard), and a key's rows are found, newest
+# id included, from the index alone (SQLite keeps the rowid `id` in every index entry; PostgreSQL is
+# told to include it). A second index on (name, id) cost as much again per write: with keys spread
+# over the name space, each commit rewrites one index leaf page per written key per index.
+Index("kv_name_prev", kv.c.name, kv.c.prev_revision, unique=True, postgresql_include=["id"])
 
 kv_meta = Table(
     "kv_meta",

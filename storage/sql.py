@@ -50,13 +50,10 @@ COMPACT_WINDOW = 300.0  # seconds of history kept: kube-apiserver compacts every
 COMPACT_INTERVAL = 60.0  # how often the compactor samples the revision and runs
 
 
-@dataclass(slots=True)
-class _Write:
-    op: str  # "create" | "update" | "delete"
-    key: str
-    value: bytes
-    expected: int | None
-    future: asyncio.Future[KeyValue]
+# A queued write, a plain tuple (the hot path makes one per write): (op, key, value, expected
+# revision or None, the caller's future).
+_CREATE, _UPDATE, _DELETE = 0, 1, 2
+_Write = tuple[int, str, bytes, int | None, "asyncio.Future[KeyValue]"]
 
 
 @dataclass(slots=True)
@@ -67,8 +64,12 @@ class _Job:
     future: asyncio.Future[Any]
 
 
-# A key's newest row as the writer sees it: (its revision, the live value or None if a tombstone).
-_Latest = tuple[int, KeyValue | None]
+# A key's newest row as the writer sees it: (its revision, its create revision, its value), the
+# value None for a tombstone.
+_Latest = tuple[int, int, bytes | None]
+# What the writer returns for a committed write: (its revision, the key's create revision, the
+# key's row it replaced or None). The loop makes the KeyValues and Events from it.
+_Committed = tuple[int, int, _Latest | None]
 
 
 _STOP = object()
@@ -143,8 +144,10 @@ class SQLStore:
                     item = self._queue.get_nowait()
                 except queue.Empty:
                     break
-                if isinstance(item, _Write | _Job):
+                if isinstance(item, _Job):
                     _resolve(item.future, None, StoreUnavailable("store is closed"))
+                elif isinstance(item, tuple):
+                    _resolve(item[4], None, StoreUnavailable("store is closed"))
         for sub in list(self._subs):
             sub.overflowed = True  # ends their iterators
             sub.wake.set()
@@ -201,11 +204,10 @@ class SQLStore:
     async def get(self, key: str, *, revision: int | None = None) -> KeyValue:
         def run(conn: Connection) -> KeyValue:
             at = self._read_revision(conn, revision)
+            # The newest id from the name index alone, then that one row.
+            newest = select(func.max(kv.c.id)).where(kv.c.name == key, kv.c.id <= at).scalar_subquery()
             row = conn.execute(
-                select(kv.c.id, kv.c.create_revision, kv.c.deleted, kv.c.value)
-                .where(kv.c.name == key, kv.c.id <= at)
-                .order_by(kv.c.id.desc())
-                .limit(1)
+                select(kv.c.id, kv.c.create_revision, kv.c.deleted, kv.c.value).where(kv.c.id == newest)
             ).first()
             if row is None or row.deleted:
                 raise KeyNotFound(key)
@@ -264,20 +266,20 @@ class SQLStore:
             raise StoreUnavailable("store is closed")
         self._queue.put(item)
 
-    async def _write(self, op: str, key: str, value: bytes, expected: int | None) -> KeyValue:
+    def _write(self, op: int, key: str, value: bytes, expected: int | None) -> asyncio.Future[KeyValue]:
         assert self._loop is not None, "store not started"
         fut: asyncio.Future[KeyValue] = self._loop.create_future()
-        self._submit(_Write(op, key, value, expected, fut))
-        return await fut
+        self._submit((op, key, value, expected, fut))
+        return fut
 
     async def create(self, key: str, value: bytes) -> KeyValue:
-        return await self._write("create", key, value, None)
+        return await self._write(_CREATE, key, value, None)
 
     async def update(self, key: str, value: bytes, *, revision: int) -> KeyValue:
-        return await self._write("update", key, value, revision)
+        return await self._write(_UPDATE, key, value, revision)
 
     async def delete(self, key: str, *, revision: int | None = None) -> KeyValue:
-        return await self._write("delete", key, b"", revision)
+        return await self._write(_DELETE, key, b"", revision)
 
     def _writer_loop(self) -> None:
         stopping = False
@@ -295,12 +297,14 @@ class SQLStore:
                     stopping = True
                     break
                 batch.append(item)
-            writes = [b for b in batch if isinstance(b, _Write)]
+            writes: list[_Write] = [b for b in batch if type(b) is tuple]
             if writes:
                 outcome = self._commit_writes(writes)
                 self._call_in_loop(self._deliver, writes, outcome)
-            for job in (b for b in batch if isinstance(b, _Job)):
-                self._run_job(job)
+            if len(writes) < len(batch):
+                for job in batch:
+                    if isinstance(job, _Job):
+                        self._run_job(job)
         if self._wconn is not None:
             self._wconn.close()
             self._wconn = None
@@ -310,7 +314,7 @@ class SQLStore:
         with contextlib.suppress(RuntimeError):  # the loop closed under us: nobody is waiting
             self._loop.call_soon_threadsafe(fn, *args)
 
-    def _commit_writes(self, writes: list[_Write]) -> list[Event | StoreError] | StoreError:
+    def _commit_writes(self, writes: list[_Write]) -> list[_Committed | StoreError] | StoreError:
         """Apply a batch in one transaction: per-write results, or one error for the whole batch."""
         assert self._db is not None
         sql = self._db.sql
@@ -322,21 +326,35 @@ class SQLStore:
             for statement in sql.begin:
                 cursor.execute(statement)
             cursor.execute(sql.head)
-            head = int(cursor.fetchone()[0] or 0)
-            latest = _load_latest(cursor, sql, {w.key for w in writes})
-            results: list[Event | StoreError] = []
+            rev = int(cursor.fetchone()[0] or 0)
+            latest = _load_latest(cursor, sql, {w[1] for w in writes})
+            results: list[_Committed | StoreError] = []
             rows: list[tuple[Any, ...]] = []
-            for w in writes:
-                prev_id, current = latest.get(w.key, _ABSENT)
-                rev = head + len(rows) + 1
-                result = _apply(w, current, rev)
-                results.append(result)
-                if isinstance(result, Event):
-                    kvp = result.kv
-                    deleted = result.type == "DELETE"
-                    # A re-create points at the tombstone, so (name, prev_revision) stays unique.
-                    rows.append((rev, w.key, kvp.create_revision, prev_id, deleted, kvp.value))
-                    latest[w.key] = (rev, None if deleted else kvp)
+            for op, key, value, expected, _ in writes:
+                current = latest.get(key)
+                if current is not None and current[2] is None:
+                    current = None  # a tombstone: the key is absent
+                if op == _CREATE:
+                    if current is not None:
+                        results.append(KeyExists(key))
+                        continue
+                    rev += 1
+                    create = rev
+                elif current is None:
+                    results.append(KeyNotFound(key))
+                    continue
+                elif expected is not None and expected != current[0]:
+                    results.append(RevisionConflict(key, _kv(key, current)))
+                    continue
+                else:
+                    rev += 1
+                    create = current[1]
+                deleted = op == _DELETE
+                # A re-create points at the tombstone, so (name, prev_revision) stays unique.
+                prev_id = latest[key][0] if key in latest else 0
+                rows.append((rev, key, create, prev_id, deleted, value))  # a delete's value is b""
+                results.append((rev, create, current))
+                latest[key] = (rev, create, None if deleted else value)
             if rows:
                 cursor.executemany(sql.insert, rows)
             cursor.close()
@@ -356,20 +374,40 @@ class SQLStore:
             with contextlib.suppress(Exception):
                 conn.close()
 
-    def _deliver(self, writes: list[_Write], outcome: list[Event | StoreError] | StoreError) -> None:
-        """On the event loop: publish the committed events, then acknowledge the callers."""
-        results = [outcome] * len(writes) if isinstance(outcome, StoreError) else outcome
-        events = [r for r in results if isinstance(r, Event)]
-        if events:
-            self._revision = max(self._revision, events[-1].revision)
-            self._publish(events)
-        for w, result in zip(writes, results, strict=True):
-            if w.future.done():
+    def _deliver(self, writes: list[_Write], outcome: list[_Committed | StoreError] | StoreError) -> None:
+        """On the event loop: publish the committed events, then acknowledge the callers.
+
+        Both happen in this one callback, so no caller resumes before the events are published.
+        Events are made only when someone is subscribed: a watcher that subscribes later reads
+        these writes from the log (they are committed) instead.
+        """
+        if isinstance(outcome, StoreError):
+            for w in writes:
+                _resolve(w[4], None, outcome)
+            return
+        events: list[Event] | None = [] if self._subs else None
+        for (op, key, value, _, fut), result in zip(writes, outcome, strict=True):
+            if isinstance(result, StoreError):
+                if not fut.done():
+                    fut.set_exception(result)
                 continue
-            if isinstance(result, Event):
-                w.future.set_result(_acknowledged(result))
+            rev, create, prev = result
+            if op == _DELETE:
+                assert prev is not None
+                replaced = _kv(key, prev)
+                ack = KeyValue(key, replaced.value, rev, create)  # the deleted value at the delete's revision
+                if events is not None:
+                    events.append(Event("DELETE", KeyValue(key, b"", rev, create), replaced))
             else:
-                w.future.set_exception(result)
+                ack = KeyValue(key, value, rev, create)
+                if events is not None:
+                    events.append(Event("PUT", ack, None if prev is None else _kv(key, prev)))
+            if not fut.done():
+                fut.set_result(ack)
+            if rev > self._revision:
+                self._revision = rev
+        if events:
+            self._publish(events)
 
     def _publish(self, events: list[Event]) -> None:
         for sub in self._subs:
@@ -486,29 +524,10 @@ class SQLStore:
                     log.warning("compaction to %d failed: %s", target, err)
 
 
-_ABSENT: _Latest = (0, None)
-
-
-def _apply(w: _Write, current: KeyValue | None, rev: int) -> Event | StoreError:
-    """The pure compare-and-swap step of one write against the key's live value (None: absent)."""
-    if w.op == "create":
-        if current is not None:
-            return KeyExists(w.key)
-        return Event("PUT", KeyValue(w.key, w.value, rev, rev), None)
-    if current is None:
-        return KeyNotFound(w.key)
-    if w.expected is not None and w.expected != current.mod_revision:
-        return RevisionConflict(w.key, current)
-    if w.op == "update":
-        return Event("PUT", KeyValue(w.key, w.value, rev, current.create_revision), current)
-    return Event("DELETE", KeyValue(w.key, b"", rev, current.create_revision), current)
-
-
-def _acknowledged(e: Event) -> KeyValue:
-    """What a write returns: the new value, or for a delete the deleted value at the delete's revision."""
-    if e.type == "DELETE" and e.prev is not None:
-        return KeyValue(e.kv.key, e.prev.value, e.kv.mod_revision, e.kv.create_revision)
-    return e.kv
+def _kv(key: str, row: _Latest) -> KeyValue:
+    """The live value of a key's newest row (not a tombstone)."""
+    assert row[2] is not None
+    return KeyValue(key, row[2], row[0], row[1])
 
 
 def _load_latest(cursor: Any, sql: WriterSql, keys: set[str]) -> dict[str, _Latest]:
@@ -518,7 +537,7 @@ def _load_latest(cursor: Any, sql: WriterSql, keys: set[str]) -> dict[str, _Late
         chunk = names[i : i + 500]
         cursor.execute(sql.latest(len(chunk)), chunk)
         for name, rev, create_revision, deleted, value in cursor.fetchall():
-            found[name] = (rev, None if deleted else KeyValue(name, bytes(value), rev, create_revision))
+            found[name] = (rev, create_revision, None if deleted else bytes(value))
     return found
 
 
