@@ -183,8 +183,8 @@ def _from_cache(
     hi = bisect.bisect_left(keys, prefix[:-1] + chr(ord(prefix[-1]) + 1)) if prefix else len(keys)
     if not sel.filtered:  # every key under the prefix is selected: a slice, no per-object test
         end = min(hi, lo + limit) if limit else hi
-        items = list(map(objs.__getitem__, keys[lo:end]))
-        return (items, keys[end - 1], hi - end) if end < hi else (items, None, None)
+        page = list(map(objs.__getitem__, keys[lo:end]))
+        return (page, keys[end - 1], hi - end) if end < hi else (page, None, None)
     match = sel.matcher()
     items: list[Obj] = []
     for i in range(lo, hi):
