@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
@@ -116,6 +117,7 @@ async def serve(settings: Settings) -> None:
         if settings.kubeconfig:
             write_kubeconfig(settings.kubeconfig, url)
         print(f"mini-apiserver listening on {url}", flush=True)
+        gc.freeze()  # what start-up built (modules, schemas, the loaded objects) is never scanned again
 
     waiter = asyncio.create_task(announce())
     await server.serve()
@@ -126,6 +128,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     settings = Settings(host=args.host, port=args.port, database=args.database, kubeconfig=args.kubeconfig,
                         log_level=args.log_level, webhook_services=args.webhook_services)
+    # The heap is mostly the watch cache's acyclic JSON objects: collect young objects less often, and
+    # the whole heap (a pause of 100+ ms at 100k objects) far less often than every 10th gen-1 run.
+    gc.set_threshold(20_000, 50, 100)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _run(serve(settings))
 
