@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import machinery
 from admission.kinds import MUTATING_KIND
@@ -28,6 +27,7 @@ from machinery import (
     required,
     type_invalid,
     validate_label_selector,
+    validate_webhook_url,
 )
 
 DEFAULT_TIMEOUT_SECONDS = 10  # defaults.go SetDefaults_*Webhook
@@ -45,7 +45,6 @@ _NO_SIDE_EFFECTS = ["None", "NoneOnDryRun"]
 _REINVOCATION_POLICIES = ["IfNeeded", "Never"]
 _OPERATIONS = ["*", "CONNECT", "CREATE", "DELETE", "UPDATE"]
 _SCOPES = ["*", "Cluster", "Namespaced"]
-_URL_FORM = "; desired format: https://host[/path]"
 
 _DNS1035_FMT = "[a-z]([-a-z0-9]*[a-z0-9])?"
 _DNS1035_RE = re.compile(_DNS1035_FMT)
@@ -292,32 +291,8 @@ def _validate_client_config(config: Any, path: str) -> list[FieldError]:
     if (url is None) == (service is None):
         return [required(path, "exactly one of url or service is required")]
     if url is not None:
-        return _validate_url(url, f"{path}.url")
+        return validate_webhook_url(url, f"{path}.url", allow_http=True)
     return _validate_service(service, f"{path}.service")
-
-
-def _validate_url(url: Any, path: str) -> list[FieldError]:
-    """webhook.ValidateWebhookURL, except that http:// is allowed as well as https://."""
-    if not isinstance(url, str):
-        return [type_invalid(path, url, "string")]
-    try:
-        parts = urlsplit(url)
-        _ = parts.port  # reading the port is what raises on a malformed one
-    except ValueError as err:
-        return [required(path, f"url must be a valid URL: {err}{_URL_FORM}")]
-    errs: list[FieldError] = []
-    if parts.scheme not in ("https", "http"):
-        errs.append(invalid(path, parts.scheme, "'https' is the only allowed URL scheme" + _URL_FORM))
-    host = parts.netloc.rpartition("@")[2]
-    if not host:
-        errs.append(invalid(path, host, "host must be provided" + _URL_FORM))
-    if "@" in parts.netloc:
-        errs.append(invalid(path, parts.netloc.rpartition("@")[0], "user information is not permitted in the URL"))
-    if parts.fragment:
-        errs.append(invalid(path, parts.fragment, "fragments are not permitted in the URL"))
-    if parts.query:
-        errs.append(invalid(path, parts.query, "query parameters are not permitted in the URL"))
-    return errs
 
 
 def _validate_service(service: Any, path: str) -> list[FieldError]:

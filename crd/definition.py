@@ -37,6 +37,7 @@ from machinery import (
     required,
     validate_object_meta,
     validate_object_meta_update,
+    validate_webhook_url,
 )
 
 Obj = dict[str, Any]
@@ -52,7 +53,6 @@ MAX_SELECTABLE_FIELDS = 8  # validation.go MaxSelectableFields
 MAX_DEPRECATION_WARNING = 256  # bytes, validateDeprecationWarning
 DEFAULT_WEBHOOK_PORT = 443  # SetDefaults_ServiceReference
 API_APPROVAL_ANNOTATION = "api-approved.kubernetes.io"
-_URL_FORM = "; desired format: https://host[/path]"
 
 
 # --- small readers: shapes are checked first (crd.decoding), nulls read as Go's zero values ---
@@ -412,30 +412,6 @@ def _conversion_review_versions_errors(versions: list[Any], path: str, require_r
     return errs
 
 
-def _webhook_url_errors(url: str, path: str) -> list[FieldError]:
-    """webhook.ValidateWebhookURL with https required."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-        _ = parts.port
-        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in url):
-            raise ValueError("net/url: invalid control character in URL")
-    except ValueError as err:
-        return [required(path, f"url must be a valid URL: parse {url!r}: {err}{_URL_FORM}")]
-    errs: list[FieldError] = []
-    if parts.scheme != "https":
-        errs.append(invalid(path, parts.scheme, "'https' is the only allowed URL scheme" + _URL_FORM))
-    host = parts.netloc.rpartition("@")[2]
-    if not host:
-        errs.append(invalid(path, host, "host must be specified" + _URL_FORM))
-    if "@" in parts.netloc:
-        errs.append(invalid(path, parts.netloc.rpartition("@")[0], "user information is not permitted in the URL"))
-    if parts.fragment:
-        errs.append(invalid(path, parts.fragment, "fragments are not permitted in the URL"))
-    if parts.query:
-        errs.append(invalid(path, parts.query, "query parameters are not permitted in the URL"))
-    return errs
-
-
 def _webhook_service_errors(service: Obj, path: str) -> list[FieldError]:
     """webhook.ValidateWebhookService."""
     errs = [required(paths.child(path, key)) for key in ("name", "namespace") if not service.get(key)]
@@ -485,7 +461,7 @@ def _conversion_errors(spec: Obj, opts: _Options) -> list[FieldError]:
         elif (client_config.get("url") is not None) == (client_config.get("service") is not None):
             errs.append(required(config_path, "exactly one of url or service is required"))
         elif client_config.get("url") is not None:
-            errs += _webhook_url_errors(_s(client_config["url"]), paths.child(config_path, "url"))
+            errs += validate_webhook_url(_s(client_config["url"]), paths.child(config_path, "url"))
         else:
             errs += _webhook_service_errors(_d(client_config["service"]), paths.child(config_path, "service"))
         errs += _conversion_review_versions_errors(review_versions, paths.child(path, "conversionReviewVersions"),

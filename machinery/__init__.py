@@ -73,6 +73,7 @@ from machinery.validation import (
     validate_object_meta,
     validate_object_meta_update,
     validate_owner_references,
+    validate_webhook_url,
 )
 
 __all__ = [
@@ -161,6 +162,7 @@ __all__ = [
     "validate_object_meta_update",
     "validate_owner_references",
     "validate_rules",
+    "validate_webhook_url",
 ]
 
 # CEL (cel-python and its parser) and server-side apply cost a tenth of a second to import: loaded

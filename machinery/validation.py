@@ -11,6 +11,7 @@ the decoded JSON as clients sent it, which may be junk, and return `FieldError`s
 from __future__ import annotations
 
 import re
+import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -554,3 +555,35 @@ def validate_object_meta_update(
         *_immutable_errors(new, old, path),
         *_validate_common(new, path),
     ]
+
+
+_URL_FORM = "; desired format: https://host[/path]"
+
+
+def validate_webhook_url(url: Any, path: str, *, allow_http: bool = False) -> list[FieldError]:
+    """util/webhook.ValidateWebhookURL (admission webhooks and CRD conversion webhooks share it).
+
+    kube forces https; `allow_http` lets admission webhooks be plain http:// too, for test webhooks.
+    """
+    if not isinstance(url, str):
+        return [type_invalid(path, url, "string")]
+    try:
+        parts = urllib.parse.urlsplit(url)
+        _ = parts.port  # reading the port is what raises on a malformed one
+        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in url):
+            raise ValueError("net/url: invalid control character in URL")
+    except ValueError as err:
+        return [required(path, f"url must be a valid URL: parse {url!r}: {err}{_URL_FORM}")]
+    errs: list[FieldError] = []
+    if parts.scheme != "https" and not (allow_http and parts.scheme == "http"):
+        errs.append(invalid(path, parts.scheme, "'https' is the only allowed URL scheme" + _URL_FORM))
+    userinfo, _, host = parts.netloc.rpartition("@")
+    if not host:
+        errs.append(invalid(path, host, "host must be provided" + _URL_FORM))
+    if "@" in parts.netloc:
+        errs.append(invalid(path, userinfo, "user information is not permitted in the URL"))
+    if parts.fragment:
+        errs.append(invalid(path, parts.fragment, "fragments are not permitted in the URL"))
+    if parts.query:
+        errs.append(invalid(path, parts.query, "query parameters are not permitted in the URL"))
+    return errs

@@ -432,3 +432,29 @@ def test_an_update_revalidates_labels() -> None:
     assert messages(validate_object_meta_update({**OLD, "labels": {"a": "b c"}}, OLD)) == [
         f'metadata.labels: Invalid value: "b c": {LABEL_VALUE_MSG}'
     ]
+
+
+# --- webhook URLs (util/webhook.ValidateWebhookURL, shared by admission and CRD conversion webhooks) ---
+
+
+@pytest.mark.parametrize(("url", "allow_http", "expected"), [
+    ("https://hooks.example:8443/mutate", False, []),
+    ("http://127.0.0.1:9000/validate", True, []),
+    ("http://127.0.0.1:9000/convert", False,
+     ["url: Invalid value: \"http\": 'https' is the only allowed URL scheme; desired format: https://host[/path]"]),
+    ("https:///path", False, ['url: Invalid value: "": host must be provided; desired format: https://host[/path]']),
+    ("https://user:pw@host/", False, ['url: Invalid value: "user:pw": user information is not permitted in the URL']),
+    ("https://host/p?x=1#frag", False, ['url: Invalid value: "frag": fragments are not permitted in the URL',
+                                        'url: Invalid value: "x=1": query parameters are not permitted in the URL']),
+])
+def test_webhook_url_errors_match_kube(url: str, allow_http: bool, expected: list[str]) -> None:
+    from machinery import validate_webhook_url
+
+    assert [e.message() for e in validate_webhook_url(url, "url", allow_http=allow_http)] == expected
+
+
+def test_webhook_url_that_does_not_parse_is_required_with_the_parse_error() -> None:
+    from machinery import validate_webhook_url
+
+    (err,) = validate_webhook_url("https://host:notaport/", "url")
+    assert err.message().startswith("url: Required value: url must be a valid URL: parse")
