@@ -7,9 +7,12 @@ MAX(id)+1, so the log has no gaps and a watcher never has to wait for or skip a 
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
+import sqlite3
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +33,8 @@ from sqlalchemy import (
     make_url,
 )
 from sqlalchemy.pool import QueuePool
+
+log = logging.getLogger("storage")
 
 metadata = MetaData()
 
@@ -102,6 +107,77 @@ def writer_sql(engine: Engine) -> WriterSql:
     )
 
 
+# SQLite: the WAL size (pages) past which the checkpointer also restarts the WAL, and past which
+# a commit checkpoints inline after all (only if the checkpointer falls that far behind).
+WAL_RESTART_PAGES = 4000
+WAL_INLINE_CHECKPOINT_PAGES = 20000
+
+
+class Checkpointer:
+    """SQLite: WAL checkpoints beside the writer instead of inside its commits.
+
+    A checkpoint copies the WAL into the database file and fsyncs both. SQLite runs one inside
+    every commit that takes the WAL past 1000 pages, and the group commit waits for it (several
+    times as long as the commit itself). Here a thread of its own copies what each commit added
+    (PASSIVE: it takes no lock, so neither the writer nor readers wait for it). The WAL starts
+    over only once a checkpoint has copied all of it, which a checkpoint running beside a busy
+    writer seldom manages; so past WAL_RESTART_PAGES the writer itself, between two batches (its
+    callers are being acknowledged meanwhile), copies the little that is left and the next commit
+    starts the WAL from the beginning again. A commit survives kill -9 once it is in the WAL, so
+    none of this changes durability.
+    """
+
+    def __init__(self, path: str, *, busy_timeout_ms: int) -> None:
+        self._path = path
+        self._busy_timeout_ms = busy_timeout_ms
+        self._wake = threading.Event()
+        self._stopping = False
+        self._finish = False  # the WAL is long: the writer should finish a checkpoint
+        self._thread = threading.Thread(target=self._run, name="store-checkpointer", daemon=True)
+        self._thread.start()
+
+    def committed(self, writer: Any) -> None:
+        """After a commit, on the writer's thread with its DBAPI connection (None: it has none)."""
+        if self._finish and writer is not None:
+            try:
+                cursor = writer.cursor()
+                busy, _, _ = cursor.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                cursor.close()
+                self._finish = bool(busy)  # busy: the thread is copying; try again after the next batch
+            except sqlite3.Error as err:
+                log.debug("checkpoint: %s", err)
+            return
+        self._wake.set()
+
+    def close(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False,
+                                   timeout=self._busy_timeout_ms / 1000)
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=0")
+        except sqlite3.Error as err:
+            log.warning("no checkpointer (commits checkpoint past %d pages): %s", WAL_INLINE_CHECKPOINT_PAGES, err)
+            return
+        try:
+            while True:
+                self._wake.wait()
+                self._wake.clear()
+                if self._stopping:
+                    break
+                try:
+                    _, pages, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    self._finish = pages >= WAL_RESTART_PAGES
+                except sqlite3.Error as err:  # busy, or the disk: the next commit tries again
+                    log.debug("checkpoint: %s", err)
+        finally:
+            conn.close()
+
+
 @dataclass
 class Database:
     """The engines for one URL: one connection for the writer, a pool for readers."""
@@ -109,6 +185,7 @@ class Database:
     writer: Engine
     reader: Engine
     cleanup_dir: str | None = None
+    checkpointer: Checkpointer | None = None
     dialect: str = field(init=False)
     sql: WriterSql = field(init=False)
 
@@ -116,7 +193,15 @@ class Database:
         self.dialect = self.writer.dialect.name
         self.sql = writer_sql(self.writer)
 
+    def committed(self, writer: Any = None) -> None:
+        """Called by the writer thread after each commit, with its DBAPI connection if it has one."""
+        if self.checkpointer is not None:
+            self.checkpointer.committed(writer)
+
     def dispose(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.close()
+            self.checkpointer = None
         self.writer.dispose()
         self.reader.dispose()
         if self.cleanup_dir:
@@ -139,7 +224,11 @@ def connect(url: str, *, busy_timeout_ms: int = 30_000) -> Database:
     # one through SQLAlchemy for compaction jobs.
     writer = _sqlite_engine(url, pool_size=2, begin="BEGIN IMMEDIATE", busy_timeout_ms=busy_timeout_ms)
     reader = _sqlite_engine(url, pool_size=8, begin="BEGIN", busy_timeout_ms=busy_timeout_ms)
-    return Database(writer, reader, cleanup)
+    db = Database(writer, reader, cleanup)
+    with writer.connect():  # creates the file (in WAL mode) before the checkpointer opens it
+        pass
+    db.checkpointer = Checkpointer(str(parsed.database), busy_timeout_ms=busy_timeout_ms)
+    return db
 
 
 def _engine(url: str, *, pool_size: int, begin: str | None) -> Engine:
@@ -163,6 +252,7 @@ def _sqlite_engine(url: str, *, pool_size: int, begin: str, busy_timeout_ms: int
         # NORMAL in WAL mode: a commit survives kill -9 (only power loss can drop the last ones).
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")  # kine's default is 30 s
+        cur.execute(f"PRAGMA wal_autocheckpoint={WAL_INLINE_CHECKPOINT_PAGES}")  # see Checkpointer
         cur.close()
 
     @event.listens_for(engine, "begin")

@@ -301,6 +301,8 @@ class SQLStore:
             if writes:
                 outcome = self._commit_writes(writes)
                 self._call_in_loop(self._deliver, writes, outcome)
+                if self._db is not None:  # maintenance, while the callers are being acknowledged
+                    self._db.committed(self._wconn)
             if len(writes) < len(batch):
                 for job in batch:
                     if isinstance(job, _Job):
@@ -481,6 +483,7 @@ class SQLStore:
         try:
             with self._db.writer.begin() as conn:
                 result = job.fn(conn)
+            self._db.committed()
             self._call_in_loop(_resolve, job.future, result, None)
         except (SQLAlchemyError, StoreError) as err:
             error = err if isinstance(err, StoreError) else _unavailable(err)
