@@ -10,10 +10,11 @@ failed call under failurePolicy Fail, 403 for a failing matchCondition, 400 for 
 honour.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from admission.attributes import Attributes
 from admission.kinds import BINDING_KIND, MUTATING_KIND, POLICY_KIND, VALIDATING_KIND
+from machinery.lazy import lazy_attributes
 
 __all__ = [
     "BINDING_KIND",
@@ -71,12 +72,4 @@ if TYPE_CHECKING:
     )
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'admission' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # found once: later lookups don't come back here
-    return value
+__getattr__ = lazy_attributes("admission", _LAZY, globals())

@@ -7,7 +7,9 @@
 - CEL is plugged in from outside: a `RulesValidator` for objects, a `RulesChecker` for CRD schemas.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from machinery.lazy import lazy_attributes
 
 __all__ = [
     "RULES_NOT_CHECKED",
@@ -83,12 +85,4 @@ if TYPE_CHECKING:
     from crd.schema import RULES_NOT_CHECKED, RulesValidator, default, prune, validate
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'crd' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # found once: later lookups don't come back here
-    return value
+__getattr__ = lazy_attributes("crd", _LAZY, globals())

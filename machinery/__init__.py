@@ -1,6 +1,6 @@
 """What every Kubernetes-aware layer shares, as pure functions (kube's apimachinery)."""
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from machinery.errors import (
     AlreadyExists,
@@ -30,6 +30,7 @@ from machinery.errors import (
     status_success,
     too_long,
 )
+from machinery.lazy import lazy_attributes
 from machinery.patch import apply_json_patch, apply_merge_patch
 from machinery.schemas import KUBERNETES_VERSION, SchemaNode, definition_for, definitions, node, node_for
 from machinery.selectors import (
@@ -199,13 +200,4 @@ if TYPE_CHECKING:
     from machinery.celrules import check_rules, validate_rules
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'machinery' has no attribute {name!r}")
-    import importlib
-
-    module, _, attribute = module.partition(":")
-    value = getattr(importlib.import_module(module), attribute or name)
-    globals()[name] = value  # found once: later lookups don't come back here
-    return value
+__getattr__ = lazy_attributes("machinery", _LAZY, globals())
