@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from machinery import BadRequest, parse_field_selector
+
 # The kube-apiserver's prefixes (`APIGroupPrefix` and `LegacyAPIPrefix`, without slashes);
 # only the legacy one has no group segment.
 API_PREFIXES = frozenset({"api", "apis"})
@@ -45,7 +47,6 @@ _METHOD_VERBS = {
 }
 
 # Field selector operators, in the order kube tries them at each position (fields/selector.go).
-_SELECTOR_OPERATORS = ("!=", "==", "=")
 
 
 class RequestInfoError(ValueError):
@@ -171,64 +172,7 @@ def _name_from_field_selector(selector: str) -> str | None:
     kube parses the list options before it looks at the selector, so one malformed term
     anywhere leaves the name unset.
     """
-    required: list[tuple[str, str]] = []
-    for term in sorted(_split_terms(selector)):
-        if not term:
-            continue
-        parsed = _split_term(term)
-        if parsed is None:
-            return None
-        field, operator, raw_value = parsed
-        value = _unescape(raw_value)
-        if value is None:
-            return None
-        if operator != "!=":
-            required.append((field, value))
-    return next((value for field, value in required if field == "metadata.name"), None)
-
-
-def _split_terms(selector: str) -> list[str]:
-    """Split on commas that are not escaped with a backslash."""
-    if not selector:
-        return []
-    terms: list[str] = []
-    start = 0
-    escaped = False
-    for i, char in enumerate(selector):
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char == ",":
-            terms.append(selector[start:i])
-            start = i + 1
-    terms.append(selector[start:])
-    return terms
-
-
-def _split_term(term: str) -> tuple[str, str, str] | None:
-    """Split at the first operator: (field, operator, value), or None if there is none."""
-    for i in range(len(term)):
-        for operator in _SELECTOR_OPERATORS:
-            if term.startswith(operator, i):
-                return term[:i], operator, term[i + len(operator) :]
-    return None
-
-
-def _unescape(value: str) -> str | None:
-    """Undo `\\\\`, `\\,` and `\\=`; None for any other escape or a bare `,` or `=`."""
-    out: list[str] = []
-    escaped = False
-    for char in value:
-        if escaped:
-            if char not in "\\,=":
-                return None
-            out.append(char)
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char in ",=":
-            return None
-        else:
-            out.append(char)
-    return None if escaped else "".join(out)
+    try:
+        return parse_field_selector(selector).requires_exact_match("metadata.name")
+    except BadRequest:
+        return None
