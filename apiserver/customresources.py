@@ -17,10 +17,12 @@ from functools import partial
 from typing import Any
 
 import crd
+from apiserver.controllers import follow, stop_tasks
 from apiserver.objects import Obj, now
 from apiserver.registry import ALL_VERBS, Registry, ResourceType, ScalePaths, Strategy
 from apiserver.resources import Ctx, Resources
 from apiserver.scale import read_path
+from apiserver.watchcache import CacheEvent
 from machinery import ApiError, FieldError, MethodNotAllowed, NotFound
 
 log = logging.getLogger("apiserver.crds")
@@ -212,36 +214,23 @@ class CRDController:
         self._task = asyncio.create_task(self._run(), name="crd-controller")
 
     async def stop(self) -> None:
-        tasks = [t for t in [self._task, *self._cleanups.values()] if t]
-        for t in tasks:
-            t.cancel()
-        for t in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await t
+        await stop_tasks([self._task, *self._cleanups.values()])
 
     async def _run(self) -> None:
-        cache = self.res.cache(CRD_TYPE)
-        watcher = cache.add_watcher(lambda _k, _o: True, internal=True)
-        try:
-            while True:
-                while watcher.events:
-                    kind, ev = watcher.events.popleft()
-                    try:
-                        if kind == "DELETED":
-                            self._unserve(ev.obj["metadata"]["name"])
-                        else:
-                            await self._sync(ev.obj)
-                    except ApiError as err:
-                        log.warning("CRD %s: %s", ev.obj.get("metadata", {}).get("name"), err.message)
-                if watcher.closed:
-                    cache.remove_watcher(watcher)
-                    watcher = cache.add_watcher(lambda _k, _o: True, internal=True)
-                    for obj in list(cache.objects.values()):
-                        await self._sync(obj)
-                watcher.wake.clear()
-                await watcher.wake.wait()
-        finally:
-            cache.remove_watcher(watcher)
+        async def on_event(kind: str, ev: CacheEvent) -> None:
+            try:
+                if kind == "DELETED":
+                    self._unserve(ev.obj["metadata"]["name"])
+                else:
+                    await self._sync(ev.obj)
+            except ApiError as err:
+                log.warning("CRD %s: %s", ev.obj.get("metadata", {}).get("name"), err.message)
+
+        async def on_relist(objs: list[Obj]) -> None:
+            for obj in objs:
+                await self._sync(obj)
+
+        await follow(self.res.cache(CRD_TYPE), lambda _k, _o: True, on_event, on_relist)
 
     def _conflict(self, name: str, rt: ResourceType) -> str | None:
         """Whether another CRD or a built-in already serves these names in the group."""

@@ -14,9 +14,11 @@ import logging
 from functools import partial
 
 from apiserver.builtins.core import PROTECTED_NAMESPACES
+from apiserver.controllers import follow, stop_tasks
 from apiserver.objects import Obj
 from apiserver.registry import Registry, ResourceType
 from apiserver.resources import Ctx, Resources
+from apiserver.watchcache import CacheEvent
 from machinery import ApiError, Forbidden, NotFound
 
 log = logging.getLogger("apiserver.namespaces")
@@ -60,6 +62,10 @@ class NamespaceLifecycle:
         return cache.objects.get(namespaces_type(self.registry).key(None, name))
 
 
+def _terminating(_key: str, obj: Obj) -> bool:
+    return bool((obj.get("metadata") or {}).get("deletionTimestamp"))
+
+
 class NamespaceController:
     """Deletes the content of terminating namespaces, then finalizes them."""
 
@@ -73,36 +79,19 @@ class NamespaceController:
         self._task = asyncio.create_task(self._run(), name="namespace-controller")
 
     async def stop(self) -> None:
-        tasks = [t for t in [self._task, *self._working.values()] if t]
-        for t in tasks:
-            t.cancel()
-        for t in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await t
+        await stop_tasks([self._task, *self._working.values()])
 
     async def _run(self) -> None:
-        rt = namespaces_type(self.registry)
-        cache = self.res.cache(rt)
-        await cache.ready()
-        watcher = cache.add_watcher(lambda _k, obj: bool((obj.get("metadata") or {}).get("deletionTimestamp")),
-                                    internal=True)
-        try:
-            for obj in list(cache.objects.values()):  # namespaces left terminating by a restart
+        async def on_event(_kind: str, ev: CacheEvent) -> None:
+            if ev.type != "DELETED":
+                self._enqueue(ev.obj)
+
+        async def on_relist(objs: list[Obj]) -> None:  # first: namespaces left terminating by a restart
+            for obj in objs:
                 self._enqueue(obj)
-            while True:
-                while watcher.events:
-                    _, ev = watcher.events.popleft()
-                    if ev.type != "DELETED":
-                        self._enqueue(ev.obj)
-                if watcher.closed:  # fell behind: start over with a fresh view
-                    cache.remove_watcher(watcher)
-                    watcher = cache.add_watcher(watcher.filter, internal=True)
-                    for obj in list(cache.objects.values()):
-                        self._enqueue(obj)
-                watcher.wake.clear()
-                await watcher.wake.wait()
-        finally:
-            cache.remove_watcher(watcher)
+
+        await follow(self.res.cache(namespaces_type(self.registry)), _terminating, on_event, on_relist,
+                     relist_first=True)
 
     def _enqueue(self, ns: Obj) -> None:
         meta = ns.get("metadata") or {}
