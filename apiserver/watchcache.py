@@ -121,6 +121,11 @@ class Wake:
         return True
 
 
+def _expire(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_exception(TimeoutError())
+
+
 @dataclass(eq=False)
 class Watcher:
     """A queue of events for one consumer, woken when there is something to read.
@@ -359,14 +364,18 @@ class WatchCache:
         await self.ready()
         if self.revision >= revision:
             return
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[None] = loop.create_future()
         heapq.heappush(self._waiters, (revision, next(self._tiebreak), fut))
+        timer = loop.call_later(timeout, _expire, fut)  # every write waits here: cheaper than asyncio.wait_for
         try:
-            await asyncio.wait_for(fut, timeout)
+            await fut
         except TimeoutError:
             raise Timeout(
                 f"Too large resource version: {revision}, current: {self.revision}", retry_after=1
             ) from None
+        finally:
+            timer.cancel()
 
     def sorted_keys(self) -> list[str]:
         if self._sorted_keys is None:
