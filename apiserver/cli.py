@@ -101,7 +101,9 @@ async def serve(settings: Settings) -> None:
     from apiserver.app import create_app
 
     app = create_app(settings)
+    # proxy_headers off: no X-Forwarded-* rewriting (kube-apiserver trusts none either), one layer less per request
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level,
+                            proxy_headers=False,
                             access_log=settings.log_level == "debug", lifespan="on",
                             timeout_graceful_shutdown=5)
     server = _Server(config, on_exit=app.state.server.end_watches)

@@ -127,9 +127,15 @@ def checked(obj: Obj) -> Obj:
     return obj
 
 
+def _json(content_type: str | None) -> bool:
+    media = (content_type or JSON).split(";")[0].strip().lower()
+    return media in (JSON, "", "*/*") or media.endswith("+json")
+
+
 def decode_object(body: bytes, content_type: str | None) -> Obj:
     data = decode(body, content_type)
-    check_depth(data)
+    if body.count(b"{") + body.count(b"[") > MAX_DEPTH or not _json(content_type):
+        check_depth(data)  # fewer brackets than the bound (braces in strings only add): can't be too deep
     if not isinstance(data, dict):
         raise BadRequest(f"the body of the request must be a JSON object, not {type(data).__name__}")
     return data

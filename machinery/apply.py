@@ -34,6 +34,7 @@ present; `_zero_object` approximates that from the OpenAPI definition (custom re
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -128,6 +129,7 @@ class _Managed:
         return _Managed(dict(self.fields), dict(self.times))
 
 
+@functools.lru_cache(maxsize=256)  # every write without fieldManager asks, with a client's one User-Agent
 def default_manager(user_agent: str) -> str:
     """The manager of a request without `fieldManager` (prefixFromUserAgent): the User-Agent up to the first
     `/`, without unprintable characters, cut to 128 bytes."""
