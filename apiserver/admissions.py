@@ -14,9 +14,11 @@ from collections.abc import Callable
 
 import admission
 from apiserver.builtins.authorization import USER
+from apiserver.controllers import follow, stop_tasks
 from apiserver.objects import Obj
 from apiserver.registry import Registry, ResourceType, Strategy
 from apiserver.resources import Ctx, Resources
+from apiserver.watchcache import CacheEvent
 from machinery import FieldError, LabelSelector
 
 log = logging.getLogger("apiserver.admission")
@@ -122,23 +124,25 @@ class AdmissionChain:
             self.policies.configure(policies, bindings)
 
     async def _follow(self) -> None:
-        caches = [self.res.cache(rt) for rt in _FOLLOWED]
-        watchers = [c.add_watcher(lambda _k, _o: True, internal=True) for c in caches]
+        """Reconfigure after any change to the four kinds (a burst of changes: once)."""
+        changed = asyncio.Event()
+
+        async def on_event(_kind: str, _ev: CacheEvent) -> None:
+            changed.set()
+
+        async def on_relist(_objs: list[Obj]) -> None:
+            changed.set()
+
+        # relist_first: whatever changed between start()'s configuration and the watchers is picked up too
+        followers = [asyncio.create_task(follow(self.res.cache(rt), lambda _k, _o: True, on_event, on_relist,
+                                                relist_first=True)) for rt in _FOLLOWED]
         try:
             while True:
-                waits = [asyncio.create_task(w.wake.wait()) for w in watchers]
-                _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-                for task in pending:
-                    task.cancel()
-                for i, w in enumerate(watchers):
-                    w.events.clear()
-                    w.wake.clear()
-                    if w.closed:
-                        watchers[i] = caches[i].add_watcher(lambda _k, _o: True, internal=True)
+                await changed.wait()
+                changed.clear()
                 await self._reconfigure()
         finally:
-            for cache, w in zip(caches, watchers, strict=True):
-                cache.remove_watcher(w)
+            await stop_tasks(followers)
 
     def _attributes(self, ctx: Ctx, operation: str, obj: Obj | None, old: Obj | None) -> admission.Attributes:
         rt = ctx.rt
