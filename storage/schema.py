@@ -107,8 +107,10 @@ def writer_sql(engine: Engine) -> WriterSql:
     )
 
 
-# SQLite: the WAL size (pages) past which the checkpointer also restarts the WAL, and past which
-# a commit checkpoints inline after all (only if the checkpointer falls that far behind).
+# SQLite: how many pages (estimated) the writer writes between two checkpoints (SQLite's own
+# default), the WAL size past which the WAL is made to start over, and past which a commit
+# checkpoints inline after all (only if the checkpointer falls that far behind).
+CHECKPOINT_PAGES = 1000
 WAL_RESTART_PAGES = 4000
 WAL_INLINE_CHECKPOINT_PAGES = 20000
 
@@ -118,7 +120,7 @@ class Checkpointer:
 
     A checkpoint copies the WAL into the database file and fsyncs both. SQLite runs one inside
     every commit that takes the WAL past 1000 pages, and the group commit waits for it (several
-    times as long as the commit itself). Here a thread of its own copies what each commit added
+    times as long as the commit itself). Here a thread of its own copies what the commits added
     (PASSIVE: it takes no lock, so neither the writer nor readers wait for it). The WAL starts
     over only once a checkpoint has copied all of it, which a checkpoint running beside a busy
     writer seldom manages; so past WAL_RESTART_PAGES the writer itself, between two batches (its
@@ -133,11 +135,12 @@ class Checkpointer:
         self._wake = threading.Event()
         self._stopping = False
         self._finish = False  # the WAL is long: the writer should finish a checkpoint
+        self._pending = 0  # pages written since the checkpointer was last woken
         self._thread = threading.Thread(target=self._run, name="store-checkpointer", daemon=True)
         self._thread.start()
 
-    def committed(self, writer: Any) -> None:
-        """After a commit, on the writer's thread with its DBAPI connection (None: it has none)."""
+    def committed(self, writer: Any, pages: int) -> None:
+        """After a commit of about `pages` pages, on the writer's thread with its DBAPI connection."""
         if self._finish and writer is not None:
             try:
                 cursor = writer.cursor()
@@ -147,7 +150,10 @@ class Checkpointer:
             except sqlite3.Error as err:
                 log.debug("checkpoint: %s", err)
             return
-        self._wake.set()
+        self._pending += pages
+        if self._pending >= CHECKPOINT_PAGES:
+            self._pending = 0
+            self._wake.set()
 
     def close(self) -> None:
         self._stopping = True
@@ -193,10 +199,11 @@ class Database:
         self.dialect = self.writer.dialect.name
         self.sql = writer_sql(self.writer)
 
-    def committed(self, writer: Any = None) -> None:
-        """Called by the writer thread after each commit, with its DBAPI connection if it has one."""
+    def committed(self, writer: Any = None, pages: int = CHECKPOINT_PAGES) -> None:
+        """Called by the writer thread after each commit of about `pages` pages, with its DBAPI
+        connection if it has one (SQLite: checkpoints, see Checkpointer)."""
         if self.checkpointer is not None:
-            self.checkpointer.committed(writer)
+            self.checkpointer.committed(writer, pages)
 
     def dispose(self) -> None:
         if self.checkpointer is not None:

@@ -110,6 +110,7 @@ class SQLStore:
         self._compactor: asyncio.Task[None] | None = None
         self._unfinished_compaction = False
         self._wconn: Any = None  # the writer thread's own DBAPI connection
+        self._written_pages = 0  # about how many pages the writer's last commit wrote
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -301,8 +302,7 @@ class SQLStore:
             if writes:
                 outcome = self._commit_writes(writes)
                 self._call_in_loop(self._deliver, writes, outcome)
-                if self._db is not None:  # maintenance, while the callers are being acknowledged
-                    self._db.committed(self._wconn)
+                self._after_commit()
             if len(writes) < len(batch):
                 for job in batch:
                     if isinstance(job, _Job):
@@ -310,6 +310,14 @@ class SQLStore:
         if self._wconn is not None:
             self._wconn.close()
             self._wconn = None
+
+    def _after_commit(self) -> None:
+        """The database's upkeep after a commit, while the loop acknowledges the callers."""
+        try:
+            if self._db is not None:
+                self._db.committed(self._wconn, self._written_pages)
+        except Exception as err:  # the writer thread must survive it
+            log.warning("after a commit: %s", err)
 
     def _call_in_loop(self, fn: Callable[..., None], *args: Any) -> None:
         assert self._loop is not None
@@ -323,6 +331,7 @@ class SQLStore:
         if self._wconn is None:
             self._wconn = self._db.writer.raw_connection()
         conn = self._wconn
+        self._written_pages = 0
         try:
             cursor = conn.cursor()
             for statement in sql.begin:
@@ -332,6 +341,7 @@ class SQLStore:
             latest = _load_latest(cursor, sql, {w[1] for w in writes})
             results: list[_Committed | StoreError] = []
             rows: list[tuple[Any, ...]] = []
+            size = 0
             for op, key, value, expected, _ in writes:
                 current = latest.get(key)
                 if current is not None and current[2] is None:
@@ -355,12 +365,14 @@ class SQLStore:
                 # A re-create points at the tombstone, so (name, prev_revision) stays unique.
                 prev_id = latest[key][0] if key in latest else 0
                 rows.append((rev, key, create, prev_id, deleted, value))  # a delete's value is b""
+                size += len(value)
                 results.append((rev, create, current))
                 latest[key] = (rev, create, None if deleted else value)
             if rows:
                 cursor.executemany(sql.insert, rows)
             cursor.close()
             conn.commit()
+            self._written_pages = len(rows) + size // 4096  # an index leaf per row, and the values
             return results
         except Exception as err:  # the writer thread must survive anything the database throws
             log.error("write batch of %d failed: %s", len(writes), err)
