@@ -161,13 +161,25 @@ class Resources:
             raise NotFound.of(ctx.rt.group, ctx.rt.plural, ctx.name)
         return obj
 
-    async def _read_current(self, ctx: Ctx) -> tuple[Obj, int]:
-        """The stored object straight from the store (for compare-and-swap)."""
+    async def _read_current(self, ctx: Ctx, fresh: bool) -> tuple[Obj, int, bool]:
+        """The object to compare-and-swap against, its revision, and whether it is surely current.
+
+        First from the watch cache, as kube's GuaranteedUpdate starts from the cached object: the
+        compare-and-swap catches a stale copy. A decision that no swap checks (an error, a no-op, a
+        dry run) is taken again on the store's copy (`fresh`), as kube re-reads then too.
+        """
+        key = ctx.rt.key(ctx.namespace, ctx.name)
+        if not fresh:
+            cache = self.cache(ctx.rt)
+            await cache.ready()
+            cached = cache.objects.get(key)
+            if cached is not None:
+                return cached, int(cached["metadata"]["resourceVersion"]), False
         try:
-            kv = await self.store.get(ctx.rt.key(ctx.namespace, ctx.name))
+            kv = await self.store.get(key)
         except StoreError as err:
             raise storage_error(err, ctx) from err
-        return objects.from_kv(kv), kv.mod_revision
+        return objects.from_kv(kv), kv.mod_revision, True
 
     async def _acknowledge(self, ctx: Ctx, kv: KeyValue) -> None:
         """Return only once the cache has the write: read-your-writes for every client."""
@@ -264,30 +276,44 @@ class Resources:
         `strategy=False` is for the server's own writes (controllers), which skip the hooks.
         """
         rt = ctx.rt
+        fresh = False
         for _ in range(MAX_CAS_RETRIES):
-            old, revision = await self._read_current(ctx)
-            old = await self._to_request(rt, old)
-            result = mutate(objects.deep_copy(old))
-            new = await result if isinstance(result, Awaitable) else result
-            if not isinstance(new, dict):
-                raise BadRequest("the object must be a JSON object")
-            rv = (new.get("metadata") or {}).get("resourceVersion") if isinstance(new.get("metadata"), dict) else None
-            expected = precondition_rv or (str(rv) if rv not in (None, "") else None)
-            if expected is not None and expected != str(revision):
-                raise Conflict.of(rt.group, rt.plural, ctx.name)
-            old_uid = old["metadata"].get("uid")
-            if precondition_uid and precondition_uid != old_uid:
-                raise Conflict.of(rt.group, rt.plural, ctx.name, f"Precondition failed: UID in precondition: "
-                                                                 f"{precondition_uid}, UID in object meta: {old_uid}")
-            if strategy:
-                new = await self._prepare_update(ctx, new, old)
-            if _same(new, old):
+            old, revision, current = await self._read_current(ctx, fresh)
+            fresh = True  # every retry reads the store
+            try:
+                old = await self._to_request(rt, old)
+                result = mutate(objects.deep_copy(old))
+                new = await result if isinstance(result, Awaitable) else result
+                if not isinstance(new, dict):
+                    raise BadRequest("the object must be a JSON object")
+                meta = new.get("metadata")
+                rv = meta.get("resourceVersion") if isinstance(meta, dict) else None
+                expected = precondition_rv or (str(rv) if rv not in (None, "") else None)
+                if expected is not None and expected != str(revision):
+                    raise Conflict.of(rt.group, rt.plural, ctx.name)
+                old_uid = old["metadata"].get("uid")
+                if precondition_uid and precondition_uid != old_uid:
+                    raise Conflict.of(rt.group, rt.plural, ctx.name,
+                                      f"Precondition failed: UID in precondition: {precondition_uid}, "
+                                      f"UID in object meta: {old_uid}")
+                if strategy:
+                    new = await self._prepare_update(ctx, new, old)
+            except ApiError:
+                if not current:
+                    continue  # perhaps only the cache's copy was behind: decide on the store's
+                raise
+            if _same(new, old) or ctx.dry_run:
+                if not current:
+                    continue
+                if ctx.dry_run and not _same(new, old):
+                    new.setdefault("metadata", {})["resourceVersion"] = str(revision)
+                    return new
                 return old  # kube writes nothing when nothing changed
-            if ctx.dry_run:
-                new.setdefault("metadata", {})["resourceVersion"] = str(revision)
-                return new
             if self._finalized(ctx, new, old):
-                return await self._delete_now(ctx, old, revision)
+                try:
+                    return await self._delete_now(ctx, old, revision)
+                except _Retry:
+                    continue
             value = self._encode(ctx, await self._to_storage(rt, new))
             try:
                 kv = await self.store.update(rt.key(ctx.namespace, ctx.name), value, revision=revision)
@@ -386,13 +412,23 @@ class Resources:
     async def delete(self, ctx: Ctx, *, preconditions: dict[str, Any] | None = None) -> tuple[Obj, bool]:
         """Delete now, or mark for deletion while finalizers remain. Returns (object, deleted now)."""
         rt = ctx.rt
+        fresh = False
         for _ in range(MAX_CAS_RETRIES):
-            old, revision = await self._read_current(ctx)
-            self._check_preconditions(ctx, old, preconditions or {})
-            for hook in self.before_delete:
-                await hook(ctx, old)
-            await self.admission.mutate(ctx, "DELETE", None, old)
-            await self.admission.validate(ctx, "DELETE", None, old)
+            old, revision, current = await self._read_current(ctx, fresh)
+            fresh = True
+            try:
+                self._check_preconditions(ctx, old, preconditions or {})
+                for hook in self.before_delete:
+                    await hook(ctx, old)
+                await self.admission.mutate(ctx, "DELETE", None, old)
+                await self.admission.validate(ctx, "DELETE", None, old)
+            except ApiError:
+                if not current:
+                    continue  # see update: decided again on the store's copy
+                raise
+            meta = old["metadata"]
+            if not current and (ctx.dry_run or meta.get("deletionTimestamp")):
+                continue  # answers that no compare-and-swap checks come from the store's copy
             if not rt.strategy.finalizers(old):
                 if ctx.dry_run:
                     return old, True
@@ -400,7 +436,6 @@ class Resources:
                     return await self._delete_now(ctx, old, revision), True
                 except _Retry:
                     continue
-            meta = old["metadata"]
             if meta.get("deletionTimestamp"):
                 return old, False
             new = objects.deep_copy(old)

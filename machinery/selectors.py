@@ -419,7 +419,7 @@ def _expression_requirement(expr: Any) -> Requirement:
     if not isinstance(expr, dict):
         raise BadRequest("matchExpressions entries must be objects")
     operator = expr.get("operator")
-    if operator not in _EXPRESSION_OPERATORS:
+    if not isinstance(operator, str) or operator not in _EXPRESSION_OPERATORS:  # a dict isn't even hashable
         raise BadRequest(f"{_go_quote(str(operator or ''))} is not a valid label selector operator")
     values = expr.get("values") or []
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):

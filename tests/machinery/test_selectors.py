@@ -318,3 +318,10 @@ def test_escaping_a_field_value_round_trips(value: str) -> None:
 
 def test_a_field_selector_prints_back_escaped() -> None:
     assert str(parse_field_selector(r"b!=x\,y,a=1")) == r"a=1,b!=x\,y"
+
+
+def test_label_selector_with_an_operator_that_is_not_a_string_is_bad_request() -> None:
+    from machinery import BadRequest, label_selector_from_dict
+
+    with pytest.raises(BadRequest):
+        label_selector_from_dict({"matchExpressions": [{"key": "tier", "operator": {"0": ""}, "values": ["x"]}]})
