@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from storage.interface import (
@@ -181,7 +181,7 @@ class SQLStore:
 
     @staticmethod
     def _head(conn: Connection) -> int:
-        return int(conn.execute(select(func.max(kv.c.id))).scalar() or 0)
+        return int(conn.execute(_HEAD).scalar() or 0)
 
     @staticmethod
     def _read_compact_revision(conn: Connection) -> int:
@@ -205,11 +205,7 @@ class SQLStore:
     async def get(self, key: str, *, revision: int | None = None) -> KeyValue:
         def run(conn: Connection) -> KeyValue:
             at = self._read_revision(conn, revision)
-            # The newest id from the name index alone, then that one row.
-            newest = select(func.max(kv.c.id)).where(kv.c.name == key, kv.c.id <= at).scalar_subquery()
-            row = conn.execute(
-                select(kv.c.id, kv.c.create_revision, kv.c.deleted, kv.c.value).where(kv.c.id == newest)
-            ).first()
+            row = conn.execute(_GET, {"name": key, "at": at}).first()
             if row is None or row.deleted:
                 raise KeyNotFound(key)
             return KeyValue(key, row.value, row.id, row.create_revision)
@@ -573,8 +569,18 @@ def _compact_batch(conn: Connection, *, lo: int, hi: int) -> None:
     _set_meta(conn, PROGRESS_KEY, hi)
 
 
+# The hot reads, built once (building a statement cost more than running it).
+_HEAD = select(func.max(kv.c.id))
+# A key's newest id from the name index alone, then that one row.
+_GET = select(kv.c.id, kv.c.create_revision, kv.c.deleted, kv.c.value).where(
+    kv.c.id == select(func.max(kv.c.id)).where(kv.c.name == bindparam("name"), kv.c.id <= bindparam("at"))
+    .scalar_subquery()
+)
+_META = select(kv_meta.c.value).where(kv_meta.c.name == bindparam("name"))
+
+
 def _get_meta(conn: Connection, name: str) -> int:
-    return int(conn.execute(select(kv_meta.c.value).where(kv_meta.c.name == name)).scalar() or 0)
+    return int(conn.execute(_META, {"name": name}).scalar() or 0)
 
 
 def _set_meta(conn: Connection, name: str, value: int) -> None:
