@@ -396,6 +396,7 @@ class SQLStore:
                 _resolve(w[4], None, outcome)
             return
         events: list[Event] | None = [] if self._subs else None
+        acks: list[tuple[asyncio.Future[KeyValue], KeyValue]] = []
         for (op, key, value, _, fut), result in zip(writes, outcome, strict=True):
             if isinstance(result, StoreError):
                 if not fut.done():
@@ -412,12 +413,16 @@ class SQLStore:
                 ack = KeyValue(key, value, rev, create)
                 if events is not None:
                     events.append(Event("PUT", ack, None if prev is None else _kv(key, prev)))
-            if not fut.done():
-                fut.set_result(ack)
+            acks.append((fut, ack))
             if rev > self._revision:
                 self._revision = rev
         if events:
             self._publish(events)
+        # After publishing: the watchers' wake-ups are queued first, so a subscriber such as the apiserver's
+        # watch cache has applied the batch before any writer resumes (its wait for the cache is then free).
+        for fut, ack in acks:
+            if not fut.done():
+                fut.set_result(ack)
 
     def _publish(self, events: list[Event]) -> None:
         for sub in self._subs:
