@@ -20,6 +20,7 @@ from apiserver import objects
 from apiserver.objects import Obj
 from apiserver.registry import ResourceType
 from apiserver.resources import Ctx, Resources, storage_error
+from apiserver.watchcache import WatchCache
 from machinery import (
     BadRequest,
     Expired,
@@ -156,9 +157,20 @@ async def list_objects(res: Resources, ctx: Ctx, query: Mapping[str, str]) -> Ob
         if rv_raw not in ("", "0"):
             raise BadRequest("specifying resource version is not allowed when using continue")
         revision, after = decode_continue(token, prefix)
-        items, next_key, remaining = await _from_store(res, ctx, sel, prefix, revision, after, limit, continuing=True)
+        cache = res.cache(rt)
+        await cache.ready()
+        if _unchanged_since(res, cache, prefix, revision):
+            items, next_key, remaining = _from_cache(cache.objects, cache.sorted_keys(), prefix, sel, limit, after)
+        else:
+            items, next_key, remaining = await _from_store(res, ctx, sel, prefix, revision, after, limit,
+                                                           continuing=True)
     elif match == "Exact" or (limit and rv and match == ""):
-        items, next_key, remaining = await _from_store(res, ctx, sel, prefix, rv, "", limit, continuing=False)
+        cache = res.cache(rt)
+        await cache.ready()
+        if _unchanged_since(res, cache, prefix, rv):
+            items, next_key, remaining = _from_cache(cache.objects, cache.sorted_keys(), prefix, sel, limit)
+        else:
+            items, next_key, remaining = await _from_store(res, ctx, sel, prefix, rv, "", limit, continuing=False)
         revision = rv
     else:
         cache = res.cache(rt)
@@ -176,10 +188,27 @@ async def list_objects(res: Resources, ctx: Ctx, query: Mapping[str, str]) -> Ob
     return {"kind": rt.list_kind, "apiVersion": rt.api_version, "metadata": meta, "items": items}
 
 
+def _unchanged_since(res: Resources, cache: WatchCache, prefix: str, revision: int) -> bool:
+    """Whether the cache's objects under `prefix` are exactly what they were at `revision`: its history
+    reaches back that far and holds no change under the prefix since. A snapshot read (a continue
+    token, an exact resourceVersion) is then served from the cache, as kube 1.34 serves such lists
+    from cache snapshots; a compacted revision still goes to the store, for its 410."""
+    if not cache.oldest <= revision <= cache.revision or revision < res.store.compact_revision:
+        return False
+    for ev in reversed(cache.history):
+        if ev.revision <= revision:
+            break
+        if ev.key.startswith(prefix):
+            return False
+    return True
+
+
 def _from_cache(
-    objs: dict[str, Obj], keys: list[str], prefix: str, sel: Selection, limit: int
+    objs: dict[str, Obj], keys: list[str], prefix: str, sel: Selection, limit: int, after: str = ""
 ) -> tuple[list[Obj], str | None, int | None]:
     lo = bisect.bisect_left(keys, prefix)
+    if after:
+        lo = max(lo, bisect.bisect_right(keys, after))
     hi = bisect.bisect_left(keys, prefix[:-1] + chr(ord(prefix[-1]) + 1)) if prefix else len(keys)
     if not sel.filtered:  # every key under the prefix is selected: a slice, no per-object test
         end = min(hi, lo + limit) if limit else hi
