@@ -7,22 +7,14 @@ import asyncio
 import pytest
 
 from apiserver import watchcache
-from apiserver.app import create_app
 from apiserver.controllers import follow, stop_tasks
 from apiserver.resources import Ctx
-from apiserver.settings import Settings
 from apiserver.watchcache import CacheEvent
 
 
 @pytest.fixture
-async def server():  # type: ignore[no-untyped-def]
-    app = create_app(Settings(database="sqlite://", compact_interval=0))
-    srv = app.state.server
-    await srv.start()
-    try:
-        yield srv
-    finally:
-        await srv.stop()
+def server(api_and_server):  # type: ignore[no-untyped-def]
+    return api_and_server[1]
 
 
 async def _create(srv, name: str) -> None:  # type: ignore[no-untyped-def]

@@ -3,31 +3,21 @@ prefix changed since the snapshot's revision, and from the store (the snapshot) 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from apiserver.app import create_app
-from apiserver.settings import Settings
-
 
 @pytest.fixture
-async def setup() -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
-    app = create_app(Settings(database="sqlite://", compact_interval=0))
-    srv = app.state.server
-    await srv.start()
-    try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
-            for ns in ("a", "b"):
-                assert (await client.post("/api/v1/namespaces", json={"metadata": {"name": ns}})).status_code == 201
-            for i in range(5):
-                body = {"metadata": {"name": f"c{i}"}, "data": {"v": "1"}}
-                assert (await client.post("/api/v1/namespaces/a/configmaps", json=body)).status_code == 201
-            yield client, srv
-    finally:
-        await srv.stop()
+async def setup(api_and_server: tuple[httpx.AsyncClient, Any]) -> tuple[httpx.AsyncClient, Any]:
+    client, srv = api_and_server
+    for ns in ("a", "b"):
+        assert (await client.post("/api/v1/namespaces", json={"metadata": {"name": ns}})).status_code == 201
+    for i in range(5):
+        body = {"metadata": {"name": f"c{i}"}, "data": {"v": "1"}}
+        assert (await client.post("/api/v1/namespaces/a/configmaps", json=body)).status_code == 201
+    return client, srv
 
 
 def _count_store_ranges(srv: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:

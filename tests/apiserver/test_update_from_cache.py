@@ -3,28 +3,17 @@ a stale copy must never change an answer: the swap fails and the store's copy de
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from apiserver.app import create_app
-from apiserver.settings import Settings
-
 CM = "/api/v1/namespaces/default/configmaps"
 
 
 @pytest.fixture
-async def setup() -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
-    app = create_app(Settings(database="sqlite://", compact_interval=0))
-    srv = app.state.server
-    await srv.start()
-    try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
-            yield client, srv
-    finally:
-        await srv.stop()
+def setup(api_and_server: tuple[httpx.AsyncClient, Any]) -> tuple[httpx.AsyncClient, Any]:
+    return api_and_server
 
 
 async def _stale_cache(client: httpx.AsyncClient, srv: Any) -> tuple[dict[str, Any], dict[str, Any]]:

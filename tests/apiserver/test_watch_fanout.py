@@ -16,44 +16,13 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from apiserver import watchcache
-from apiserver.app import create_app
-from apiserver.settings import Settings
 from apiserver.watchcache import WatchCache
-from storage import Store, open_store
-
-from .conftest import _free_port
+from storage import Store
 
 PREFIX = "/registry/configmaps/"
 CM = "/api/v1/namespaces/default/configmaps"
-
-
-@pytest.fixture
-async def store() -> AsyncIterator[Store]:
-    s = open_store("sqlite://", compact_interval=0)
-    await s.start()
-    yield s
-    await s.close()
-
-
-@pytest.fixture
-async def served() -> AsyncIterator[tuple[str, Any]]:
-    """A real uvicorn server in this loop, and its app (to look at the watch cache)."""
-    port = _free_port()
-    app = create_app(Settings(database="sqlite://", compact_interval=0))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}", app
-    finally:
-        server.should_exit = True
-        await task
 
 
 def configmaps(app: Any) -> WatchCache:

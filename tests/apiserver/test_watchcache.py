@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -12,17 +11,9 @@ from apiserver import watchcache
 from apiserver.app import create_app
 from apiserver.settings import Settings
 from apiserver.watchcache import WatchCache
-from storage import Store, open_store
+from storage import Store
 
 PREFIX = "/registry/configmaps/"
-
-
-@pytest.fixture
-async def store() -> AsyncIterator[Store]:
-    s = open_store("sqlite://", compact_interval=0)
-    await s.start()
-    yield s
-    await s.close()
 
 
 async def test_a_watcher_that_never_reads_is_closed_and_the_others_get_every_event(
