@@ -22,6 +22,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from apiserver import codec, discovery, openapi
+from apiserver.deadlines import Deadlines
 from apiserver.handlers import VERBS, Call
 from apiserver.requestinfo import RequestInfo, RequestInfoError, parse
 from apiserver.resources import Ctx
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, server: Server | None = None) -
             await srv.stop()
 
     app = App(lifespan=lifespan)
+    deadlines = Deadlines(settings.request_timeout)
     app.router.redirect_slashes = False  # kube never redirects; an unknown path is a 404 Status
     app.state.server = srv
 
@@ -130,12 +132,18 @@ def create_app(settings: Settings | None = None, server: Server | None = None) -
             return _discovery(request, srv, info)
         if info.verb == "watch":  # long-running: bounded by its own timeout instead
             return await _dispatch(request, srv, info, query)
+        task = asyncio.current_task()
+        assert task is not None
+        deadlines.enter(task)
         try:
-            async with asyncio.timeout(settings.request_timeout):
-                return await _dispatch(request, srv, info, query)
-        except TimeoutError:
-            raise Timeout("Timeout: request did not complete within requested timeout - context deadline exceeded",
-                          retry_after=0) from None
+            return await _dispatch(request, srv, info, query)
+        except asyncio.CancelledError:
+            if deadlines.leave(task):
+                raise Timeout("Timeout: request did not complete within requested timeout - context deadline "
+                              "exceeded", retry_after=0) from None
+            raise
+        finally:
+            deadlines.leave(task)
 
     async def openapi_v3_index(request: Request) -> Response:
         return _served(request, srv.openapi.index())
