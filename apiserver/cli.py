@@ -3,17 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import gc
 import logging
-import signal
 import sys
-from collections.abc import Callable, Coroutine, Iterator
-from types import FrameType
-from typing import Any
-
-import uvicorn
 
 from apiserver.settings import Settings, parse_webhook_service
 
@@ -70,79 +62,15 @@ def _webhook_service(spec: str) -> tuple[str, str]:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
-class _Server(uvicorn.Server):
-    """uvicorn re-raises SIGTERM/SIGINT after a graceful shutdown; we exit 0 instead.
-
-    On the signal, open watches are ended at once (clients re-watch elsewhere), so shutdown waits
-    only for ordinary in-flight requests instead of the graceful-shutdown timeout.
-    """
-
-    def __init__(self, config: uvicorn.Config, on_exit: Callable[[], None]) -> None:
-        super().__init__(config)
-        self._on_exit = on_exit
-
-    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        self._on_exit()
-        super().handle_exit(sig, frame)
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, self.handle_exit, sig, None)
-        try:
-            yield
-        finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(sig)
-
-
-async def serve(settings: Settings) -> None:
-    from apiserver.app import create_app
-
-    app = create_app(settings)
-    # proxy_headers off: no X-Forwarded-* rewriting (kube-apiserver trusts none either), one layer less per request
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level,
-                            proxy_headers=False,
-                            access_log=settings.log_level == "debug", lifespan="on",
-                            timeout_graceful_shutdown=5)
-    server = _Server(config, on_exit=app.state.server.end_watches)
-
-    async def announce() -> None:
-        while not server.started:
-            if server.should_exit:
-                return
-            await asyncio.sleep(0.01)
-        sock = server.servers[0].sockets[0]
-        host, port = sock.getsockname()[:2]
-        url = f"http://{host}:{port}"
-        if settings.kubeconfig:
-            write_kubeconfig(settings.kubeconfig, url)
-        print(f"mini-apiserver listening on {url}", flush=True)
-        gc.freeze()  # what start-up built (modules, schemas, the loaded objects) is never scanned again
-
-    waiter = asyncio.create_task(announce())
-    await server.serve()
-    waiter.cancel()
-
-
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     settings = Settings(host=args.host, port=args.port, database=args.database, kubeconfig=args.kubeconfig,
                         log_level=args.log_level, webhook_services=args.webhook_services)
-    # The heap is mostly the watch cache's acyclic JSON objects: collect young objects less often, and
-    # the whole heap (a pause of 100+ ms at 100k objects) far less often than every 10th gen-1 run.
+    # The heap is mostly long-lived acyclic objects (modules, schemas, the watch cache's JSON): collect young
+    # objects less often, and the whole heap (a pause of 100+ ms at 100k objects) far less often than every
+    # 10th gen-1 run. Set before the heavy imports below: collecting while importing cost start-up ~100 ms.
     gc.set_threshold(20_000, 50, 100)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    _run(serve(settings))
+    from apiserver import serving  # uvicorn, the app and the store
 
-
-def _run(main: Coroutine[Any, Any, None]) -> None:
-    """On uvloop where it is installed (uvicorn[standard] brings it), as `uvicorn.run` would pick:
-    its transports cost a fraction of asyncio's selector loop per request."""
-    try:
-        import uvloop
-    except ImportError:  # pragma: no cover - platforms without uvloop (Windows)
-        asyncio.run(main)
-        return
-    uvloop.run(main)
+    serving.run(settings)

@@ -71,7 +71,7 @@ async def asgi_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 def main() -> None:
     kind, port = sys.argv[1], int(sys.argv[2])
     app = fastapi_app() if kind == "fastapi" else asgi_app
-    # As apiserver/cli.py configures uvicorn (log level at its default, "info"; access log and proxy headers off;
+    # As apiserver/serving.py configures uvicorn (log level at its default, "info"; access log and proxy headers off;
     # uvloop, which uvicorn.run picks as the server does).
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="info", access_log=False, lifespan="on",
                             proxy_headers=False, timeout_graceful_shutdown=5)
