@@ -28,6 +28,7 @@ from admission.configuration import DEFAULT_SERVICE_PORT
 from admission.errors import CallingError
 from admission.hooks import Webhook
 from admission.review import UndecodableResponse, decode_response
+from machinery import server_response_message
 
 if TYPE_CHECKING:  # httpx (and the rich console its CLI brings) is imported by the first webhook call
     import httpx
@@ -119,7 +120,9 @@ class Transport:
             raise CallingError(hook.name, f'failed to call webhook: Post "{shown}": '
                                           f'{_transport_reason(err, target)}') from None
         if not 200 <= response.status_code <= 206:  # client-go's success range
-            raise CallingError(hook.name, f"failed to call webhook: {_server_error(response)}")
+            message = server_response_message(response.status_code, response.headers.get("content-type", ""),
+                                              response.content)
+            raise CallingError(hook.name, f"failed to call webhook: {message}")
         try:
             return decode_response(orjson.loads(response.content))
         except orjson.JSONDecodeError as err:
@@ -166,32 +169,3 @@ def _transport_reason(err: Exception, target: str) -> str:
     return str(err) or type(err).__name__
 
 
-# client-go's NewGenericServerResponse: fixed texts per status code; 5xx quote what the server said.
-_GENERIC = {
-    400: "the server rejected our request for an unknown reason",
-    401: "the server has asked for the client to provide credentials",
-    403: "the server does not allow access to the requested resource",
-    404: "the server could not find the requested resource",
-    405: "the server does not allow this method on the requested resource",
-    409: "the server reported a conflict",
-    422: "the server rejected our request due to an error in our request",
-    429: "the server has received too many requests and has asked us to try again later",
-    503: "the server is currently unable to handle the request",
-    504: "the server was unable to return a response in the time allotted, but may still be processing the request",
-}
-
-
-def _server_error(response: httpx.Response) -> str:
-    try:
-        body = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        body = None
-    if isinstance(body, dict) and body.get("kind") == "Status" and isinstance(body.get("message"), str):
-        return str(body["message"])
-    code = response.status_code
-    if code in _GENERIC:
-        return _GENERIC[code]
-    if code >= 500:
-        text = response.content.decode("utf-8", "replace").strip()
-        return f'an error on the server ("{text}") has prevented the request from succeeding'
-    return f"the server responded with the status code {code} but did not return more information"

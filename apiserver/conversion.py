@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 import crd as apiextensions  # as a name, since the CRD objects here are called `crd`
-from machinery import InternalError
+from machinery import InternalError, server_response_message
 
 if TYPE_CHECKING:  # httpx (and the rich console its CLI brings) is imported by the first webhook call
     import httpx
@@ -103,8 +103,8 @@ class Converter:
         body = orjson.dumps(apiextensions.review_request(objects, desired_api_version, uid, review_version=version))
         response = await self._post(config, target, body, objects)
         if not 200 <= response.status_code <= 206:  # client-go's success range
-            reason = apiextensions.http_error_message(response.status_code,
-                                                      response.headers.get("content-type", ""), response.content)
+            reason = server_response_message(response.status_code, response.headers.get("content-type", ""),
+                                             response.content)
             raise apiextensions.webhook_failed(objects, reason)
         if not response.content:
             raise apiextensions.webhook_failed(objects, f"0-length response with status code: {response.status_code} "

@@ -319,40 +319,6 @@ def _aggregate(messages: list[str]) -> str:
     return unique[0] if len(unique) == 1 else "[" + ", ".join(unique) + "]"
 
 
-def http_error_message(status_code: int, content_type: str, body: bytes) -> str:
-    """What client-go reports for a non-2xx answer: a Status's message, else its generic text per code."""
-    try:
-        status = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        status = None
-    if isinstance(status, dict) and status.get("kind") == "Status" and status.get("message"):
-        return str(status["message"])
-    text = body[:10 * 1024].decode(errors="replace").strip() if content_type.startswith("text/plain") else "unknown"
-    if status_code in _GENERIC:
-        return _GENERIC[status_code]
-    if status_code in (403, 415) or (status_code == 406 and text != "unknown"):
-        return text  # kube keeps the server's message for these
-    if status_code == 406:
-        return "the server was unable to respond with a content type that the client supports"
-    if status_code >= 500:
-        return f"an error on the server ({_quote(text)}) has prevented the request from succeeding"
-    return f"the server responded with the status code {status_code} but did not return more information"
-
-
-# errors.NewGenericServerResponse (k8s.io/apimachinery/pkg/api/errors/errors.go), for a POST
-_GENERIC = {
-    400: "the server rejected our request for an unknown reason",
-    401: "the server has asked for the client to provide credentials",
-    404: "the server could not find the requested resource",
-    405: "the server does not allow this method on the requested resource",
-    409: "the server reported a conflict",
-    422: "the server rejected our request due to an error in our request",
-    429: "the server has received too many requests and has asked us to try again later",
-    503: "the server is currently unable to handle the request",
-    504: "the server was unable to return a response in the time allotted, but may still be processing the request",
-}
-
-
 def _quote(text: str) -> str:
     """Go's %q, near enough for messages."""
     return orjson.dumps(text).decode()

@@ -27,6 +27,7 @@ from machinery.errors import (
     invalid,
     not_supported,
     required,
+    server_response_message,
     status_success,
     too_long,
 )
@@ -148,6 +149,7 @@ __all__ = [
     "parse_field_selector",
     "parse_label_selector",
     "required",
+    "server_response_message",
     "server_side_apply",
     "status_success",
     "too_long",

@@ -16,12 +16,12 @@ from crd.conversion import (
     client_config,
     convert_none,
     gvk_string,
-    http_error_message,
     parse_review_response,
     restore_object_meta,
     review_request,
     review_version,
 )
+from machinery import server_response_message
 
 Obj = dict[str, Any]
 
@@ -241,4 +241,4 @@ def test_a_webhook_without_a_target_or_a_known_review_version_fails() -> None:
 ])
 def test_non_2xx_answers_read_as_client_go_reports_them(code: int, content_type: str, body: bytes,
                                                          message: str) -> None:
-    assert http_error_message(code, content_type, body) == message
+    assert server_response_message(code, content_type, body) == message
