@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import random
 import sys
@@ -33,6 +32,7 @@ from typing import Any
 import httpx
 import orjson
 
+from bench.finish import finish
 from bench.watchers import (
     BLOB,
     HISTORY,
@@ -437,16 +437,7 @@ def main(argv: list[str] | None = None) -> int:
         warmup_writes=0 if quick else HISTORY + KEYS,
         warmup_limit=0 if quick else 240.0,
     ))
-    results["quick"] = quick
-    print(report(results))
-    bad = failures(results)
-    for line in bad:
-        print(f"FAIL: {line}")
-    out = args.out or (None if quick else RESULTS)  # a smoke run never overwrites the figures
-    if out:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(results, indent=1) + "\n")
-    return 1 if bad else 0
+    return finish(results, quick=quick, out=args.out, default_out=RESULTS, report=report, failures=failures)
 
 
 if __name__ == "__main__":

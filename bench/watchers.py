@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import math
 import os
 import random
@@ -44,6 +43,8 @@ from typing import Any
 
 import httpx
 import orjson
+
+from bench.finish import finish
 
 HOST = "127.0.0.1"
 ROOT = Path(__file__).resolve().parents[1]
@@ -735,16 +736,7 @@ def main(argv: list[str] | None = None) -> int:
         idle_seconds=1 if quick else 10,
         drain_timeout=5 if quick else 30,
     ))
-    results["quick"] = quick
-    print(report(results))
-    bad = failures(results)
-    for line in bad:
-        print(f"FAIL: {line}")
-    out = args.out or (None if quick else RESULTS)  # a smoke run never overwrites the figures
-    if out:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(results, indent=1) + "\n")
-    return 1 if bad else 0
+    return finish(results, quick=quick, out=args.out, default_out=RESULTS, report=report, failures=failures)
 
 
 if __name__ == "__main__":
