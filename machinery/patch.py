@@ -685,11 +685,11 @@ def _merge(doc: dict[str, Any], patch: dict[str, Any]) -> None:
             elif isinstance(current, dict):
                 target[key] = value  # an object replaced keeps its nulls
             else:
-                _prune_nulls(value)
+                prune_nulls(value)
                 target[key] = value
 
 
-def _prune_nulls(value: Any) -> None:
+def prune_nulls(value: Any) -> None:
     """pruneNulls: drop null members of objects, however deep, even inside arrays (not null elements)."""
     stack = [value]
     while stack:

@@ -54,6 +54,7 @@ from machinery.patch import (
     _bytes_of,
     _copy_of,
     _decode,
+    prune_nulls,
 )
 from machinery.schemas import SchemaNode
 
@@ -152,7 +153,7 @@ def _merge_map(original: dict[str, Any], patch: dict[str, Any], node: SchemaNode
 
 
 def _set_new_value(original: dict[str, Any], key: str, value: Any) -> None:
-    _discard_nulls(value)
+    prune_nulls(value)  # discardNullValuesFromPatch: the same walk as a merge patch's pruneNulls
     kept, keep = _without_directives(value)
     if keep:
         original[key] = kept
@@ -432,18 +433,6 @@ def _element_type(*lists: list[Any]) -> type:
 
 # ---------------------------------------------------------------------------------------------------
 # New values (discardNullValuesFromPatch, removeDirectives), in place and without recursion.
-
-
-def _discard_nulls(value: Any) -> None:
-    stack = [value]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            for key in [k for k, v in node.items() if v is None]:
-                del node[key]
-            stack.extend(v for v in node.values() if isinstance(v, dict | list))
-        elif isinstance(node, list):
-            stack.extend(v for v in node if isinstance(v, dict | list))
 
 
 def _without_directives(value: Any) -> tuple[Any, bool]:
