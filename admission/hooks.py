@@ -128,10 +128,10 @@ def should_call(hook: Webhook, attrs: Attributes, obj: dict[str, Any] | None, ol
 
     `request(version)` builds the AdmissionRequest fields matchConditions read as `request`.
     """
-    namespace_ok, namespace_error = _match_namespace(hook, attrs, obj)
+    namespace_ok, namespace_error = namespace_matches(hook.namespace_selector, attrs, obj)
     if not namespace_ok and namespace_error is None:
         return None
-    object_ok, object_error = _match_object(hook, obj, old)
+    object_ok, object_error = object_matches(hook.object_selector, obj, old)
     if not object_ok and object_error is None:
         return None
     version = _match_rules(hook, attrs, served_versions)
@@ -196,11 +196,12 @@ def _labels(obj: dict[str, Any] | None) -> dict[str, Any]:
     return labels if isinstance(labels, dict) else {}
 
 
-def _match_namespace(hook: Webhook, attrs: Attributes, obj: dict[str, Any] | None) -> tuple[bool, ApiError | None]:
-    """A cluster-scoped object other than a Namespace always matches; a Namespace matches on its own labels."""
+def namespace_matches(selector: LabelSelector | ApiError, attrs: Attributes,
+                      obj: dict[str, Any] | None) -> tuple[bool, ApiError | None]:
+    """kube's namespace matcher, shared by webhooks and policies: a cluster-scoped object other than a
+    Namespace always matches; a Namespace matches on its own labels, anything else on its namespace's."""
     if not attrs.namespace and not attrs.is_namespace:
         return True, None
-    selector = hook.namespace_selector
     if isinstance(selector, ApiError):
         return False, selector
     if selector.empty:
@@ -212,9 +213,9 @@ def _match_namespace(hook: Webhook, attrs: Attributes, obj: dict[str, Any] | Non
     return selector.matches(_labels(attrs.namespace_object)), None
 
 
-def _match_object(hook: Webhook, obj: dict[str, Any] | None,
-                  old: dict[str, Any] | None) -> tuple[bool, ApiError | None]:
-    selector = hook.object_selector
+def object_matches(selector: LabelSelector | ApiError, obj: dict[str, Any] | None,
+                   old: dict[str, Any] | None) -> tuple[bool, ApiError | None]:
+    """kube's object matcher: the new or the old object's labels match (webhooks and policies alike)."""
     if isinstance(selector, ApiError):
         return False, selector
     if selector.empty:

@@ -27,7 +27,7 @@ from typing import Any, cast
 
 import machinery
 from admission.attributes import Attributes
-from admission.hooks import ServedVersions, rule_matches
+from admission.hooks import ServedVersions, namespace_matches, object_matches, rule_matches
 from admission.review import admission_request
 from machinery import (
     ApiError,
@@ -35,7 +35,6 @@ from machinery import (
     FieldError,
     InternalError,
     LabelSelector,
-    NotFound,
     duplicate,
     invalid,
     label_selector_from_dict,
@@ -373,36 +372,6 @@ def compile_binding(obj: dict[str, Any]) -> Binding:
 # --- matching ---
 
 
-def _labels(obj: dict[str, Any] | None) -> dict[str, Any]:
-    meta = obj.get("metadata") if isinstance(obj, dict) else None
-    labels = meta.get("labels") if isinstance(meta, dict) else None
-    return labels if isinstance(labels, dict) else {}
-
-
-def _namespace_matches(match: _Match, attrs: Attributes) -> tuple[bool, ApiError | None]:
-    if not attrs.namespace and not attrs.is_namespace:
-        return True, None
-    selector = match.namespace_selector
-    if isinstance(selector, ApiError):
-        return False, selector
-    if selector.empty:
-        return True, None
-    if attrs.is_namespace and not attrs.subresource and attrs.operation in ("CREATE", "UPDATE"):
-        return selector.matches(_labels(attrs.object)), None
-    if attrs.namespace_object is None:
-        return False, NotFound.of("", "namespaces", attrs.namespace or attrs.name)
-    return selector.matches(_labels(attrs.namespace_object)), None
-
-
-def _object_matches(match: _Match, attrs: Attributes) -> tuple[bool, ApiError | None]:
-    selector = match.object_selector
-    if isinstance(selector, ApiError):
-        return False, selector
-    if selector.empty:
-        return True, None
-    return any(o is not None and selector.matches(_labels(o)) for o in (attrs.object, attrs.old_object)), None
-
-
 def _rules_match(rules: Iterable[dict[str, Any]], attrs: Attributes, equivalent: bool,
                  served_versions: ServedVersions | None) -> bool:
     name = attrs.name or str(((attrs.object or {}).get("metadata") or {}).get("name") or "")
@@ -423,10 +392,10 @@ def matches(match: _Match, attrs: Attributes, served_versions: ServedVersions | 
 
     A binding's matchResources without resourceRules does not constrain resources (kube's API docs).
     """
-    ns_ok, ns_err = _namespace_matches(match, attrs)
+    ns_ok, ns_err = namespace_matches(match.namespace_selector, attrs, attrs.object)
     if not ns_ok and ns_err is None:
         return False
-    obj_ok, obj_err = _object_matches(match, attrs)
+    obj_ok, obj_err = object_matches(match.object_selector, attrs.object, attrs.old_object)
     if not obj_ok and obj_err is None:
         return False
     if _rules_match(match.excludes, attrs, match.equivalent, served_versions):
