@@ -128,12 +128,13 @@ class Call:
             fieldvalidation.drop_unknown(obj, schema)
             return
         errors = fieldvalidation.strict_errors(schema, raw, obj)
+        if not errors:
+            return
         kind = str(obj.get("kind") or rt.kind)
         version = str(obj.get("apiVersion") or rt.api_version).rsplit("/", 1)[-1]
         self.warnings += fieldvalidation.field_validation_outcome(mode, errors, kind=kind, version=version,
                                                                   as_kind=rt.kind)
-        if errors:  # with none, nothing is unknown: nothing to drop
-            fieldvalidation.drop_unknown(obj, schema)
+        fieldvalidation.drop_unknown(obj, schema)  # with no errors, nothing is unknown: nothing to drop
 
     async def body_object(self, options_kind: str = "") -> Obj:
         body = await self.request.body()
