@@ -86,7 +86,29 @@ class RequestInfo:
 
 
 def parse(method: str, path: str, query: Mapping[str, str]) -> RequestInfo:
-    """Classify one request. `path` is the decoded URL path; `query` holds the first value of each key."""
+    """Classify one request. `path` is the decoded URL path; `query` holds the first value of each key.
+
+    Memoized: clients repeat the same few paths (a collection to create in, an object to get), and the
+    answer depends on nothing else than the method, the path and three query parameters.
+    """
+    key = (method, path, query.get("watch"), query.get("fieldSelector"), query.get("labelSelector")) if query \
+        else (method, path)
+    hit = _PARSED.get(key)
+    if hit is not None:
+        return hit
+    info = _parse(method, path, query)
+    if len(path) + sum(len(k or "") for k in key[2:]) <= _MAX_MEMO_KEY:
+        if len(_PARSED) >= _MAX_MEMO:
+            _PARSED.clear()
+        _PARSED[key] = info
+    return info
+
+
+_PARSED: dict[tuple[str | None, ...], RequestInfo] = {}
+_MAX_MEMO, _MAX_MEMO_KEY = 4096, 512
+
+
+def _parse(method: str, path: str, query: Mapping[str, str]) -> RequestInfo:
     segments = _split_path(path)
     non_resource = RequestInfo(is_resource_request=False, path=path, verb=method.lower())
     if len(segments) < 3 or segments[0] not in API_PREFIXES:
