@@ -73,11 +73,16 @@ def meta(obj: Obj) -> Obj:
     return m
 
 
-def to_storage(obj: Obj) -> bytes:
+def storable(obj: Obj) -> Obj:
+    """`obj` as the store keeps it: without resourceVersion (a shallow copy when it has one)."""
     m = obj.get("metadata") or {}
     if "resourceVersion" in m:
         obj = {**obj, "metadata": {k: v for k, v in m.items() if k != "resourceVersion"}}
-    return orjson.dumps(obj)
+    return obj
+
+
+def to_storage(obj: Obj) -> bytes:
+    return orjson.dumps(storable(obj))
 
 
 def from_storage(value: bytes, revision: int) -> Obj:

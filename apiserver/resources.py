@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import orjson
+
 import machinery
 from apiserver import objects
 from apiserver.conversion import Converter
@@ -231,13 +233,15 @@ class Resources:
             if rt.key(ctx.namespace, ctx.name) in cache.objects:
                 raise AlreadyExists.of(rt.group, rt.plural, ctx.name)
             return obj
-        value = self._encode(ctx, await self._to_storage(rt, obj))
+        key = rt.key(ctx.namespace, ctx.name)
+        value, stored = self._encode(ctx, await self._to_storage(rt, obj))
+        cache = self._hint(rt, key, value, stored)
         try:
-            kv = await self.store.create(rt.key(ctx.namespace, ctx.name), value)
+            kv = await self.store.create(key, value)
         except StoreError as err:
+            cache.unhint(key, value)
             raise storage_error(err, ctx) from err
-        await self._acknowledge(ctx, kv)
-        return await self._to_request(rt, objects.from_kv(kv))
+        return await self._written(ctx, kv, stored)
 
     @staticmethod
     def _set_namespace(ctx: Ctx, meta: Obj) -> None:
@@ -259,11 +263,26 @@ class Resources:
         if errs:
             raise Invalid.of(ctx.rt.group, ctx.rt.kind, ctx.name, errs)
 
-    def _encode(self, ctx: Ctx, obj: Obj) -> bytes:
-        value = objects.to_storage(obj)
+    def _encode(self, ctx: Ctx, obj: Obj) -> tuple[bytes, Obj]:
+        """The value to store, and the object it encodes."""
+        stored = objects.storable(obj)
+        value = orjson.dumps(stored)
         if len(value) > MAX_OBJECT_BYTES:
             raise _too_large(ctx)
-        return value
+        return value, stored
+
+    def _hint(self, rt: ResourceType, key: str, value: bytes, stored: Obj) -> WatchCache:
+        cache = self.cache(rt)
+        cache.hint(key, value, stored)
+        return cache
+
+    async def _written(self, ctx: Ctx, kv: KeyValue, stored: Obj) -> Obj:
+        """The object a write stored, once the cache has it: `stored` itself when the cache took it (see
+        WatchCache.hint), saving two decodes of what was just encoded; else the store's value, decoded."""
+        await self._acknowledge(ctx, kv)
+        if (stored.get("metadata") or {}).get("resourceVersion") != str(kv.mod_revision):
+            stored = objects.from_kv(kv)
+        return await self._to_request(ctx.rt, stored)
 
     # ---- update ----------------------------------------------------------------------------
 
@@ -314,17 +333,20 @@ class Resources:
                     return await self._delete_now(ctx, old, revision)
                 except _Retry:
                     continue
-            value = self._encode(ctx, await self._to_storage(rt, new))
+            key = rt.key(ctx.namespace, ctx.name)
+            value, stored = self._encode(ctx, await self._to_storage(rt, new))
+            cache = self._hint(rt, key, value, stored)
             try:
-                kv = await self.store.update(rt.key(ctx.namespace, ctx.name), value, revision=revision)
+                kv = await self.store.update(key, value, revision=revision)
             except RevisionConflict:
+                cache.unhint(key, value)
                 if precondition_rv not in (None, ""):
                     raise Conflict.of(rt.group, rt.plural, ctx.name) from None
                 continue
             except StoreError as err:
+                cache.unhint(key, value)
                 raise storage_error(err, ctx) from err
-            await self._acknowledge(ctx, kv)
-            return await self._to_request(rt, objects.from_kv(kv))
+            return await self._written(ctx, kv, stored)
         raise Conflict.of(rt.group, rt.plural, ctx.name, "too many concurrent writers; try again")
 
     async def _prepare_update(self, ctx: Ctx, new: Obj, old: Obj) -> Obj:
@@ -445,7 +467,7 @@ class Resources:
             if ctx.dry_run:
                 return new, False
             try:
-                kv = await self.store.update(rt.key(ctx.namespace, ctx.name), self._encode(ctx, new),
+                kv = await self.store.update(rt.key(ctx.namespace, ctx.name), self._encode(ctx, new)[0],
                                              revision=revision)
             except RevisionConflict:
                 continue

@@ -243,6 +243,7 @@ class WatchCache:
         self._wake_handle: asyncio.Handle | None = None
         self._last_wake = 0.0
         self._interval = 0.0  # after the last round: its size x WAKE_SPACING
+        self._hints: dict[str, tuple[bytes, Obj]] = {}  # see hint()
 
     def start(self) -> None:
         if self._task is None:
@@ -291,13 +292,19 @@ class WatchCache:
         key = event.kv.key
         prev = self.objects.get(key)
         if event.type == "DELETE":
+            self._hints.pop(key, None)
             base = event.prev.value if event.prev else b"{}"
             obj = from_storage(base, event.revision)
             self.objects.pop(key, None)
             self._sorted_keys = None
             ce = CacheEvent("DELETED", key, obj, prev, event.revision)
         else:
-            obj = from_kv(event.kv)
+            hinted = self._hints.pop(key, None)
+            if hinted is not None and hinted[0] is event.kv.value:  # this write's own object: no decode
+                obj = hinted[1]
+                obj.setdefault("metadata", {})["resourceVersion"] = str(event.revision)
+            else:
+                obj = from_kv(event.kv)
             if prev is None:
                 self._sorted_keys = None
             self.objects[key] = obj
@@ -358,6 +365,18 @@ class WatchCache:
             fut = heapq.heappop(self._waiters)[2]
             if not fut.done():
                 fut.set_result(None)
+
+    def hint(self, key: str, value: bytes, obj: Obj) -> None:
+        """A write of `value` (the encoding of `obj`) to `key` is on its way to the store: when its event
+        arrives carrying that very bytes object, the cache keeps `obj` (given up by the writer) instead of
+        decoding the value again. Any other event for the key drops the hint."""
+        self._hints[key] = (value, obj)
+
+    def unhint(self, key: str, value: bytes) -> None:
+        """The write of `value` failed: forget its hint (unless another write's replaced it)."""
+        hinted = self._hints.get(key)
+        if hinted is not None and hinted[0] is value:
+            del self._hints[key]
 
     async def wait_for(self, revision: int, *, timeout: float = 3.0) -> None:
         """Wait until the cache has applied `revision` (kube waits up to 3 s, then 'Too large')."""
