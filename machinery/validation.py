@@ -10,6 +10,7 @@ the decoded JSON as clients sent it, which may be junk, and return `FieldError`s
 
 from __future__ import annotations
 
+import functools
 import re
 import urllib.parse
 from collections.abc import Callable, Mapping
@@ -420,7 +421,12 @@ def _validate_namespace(namespace: str, namespaced: bool, path: str) -> list[Fie
         return [forbidden(f"{path}.namespace", "not allowed on this type")] if namespace else []
     if not namespace:
         return [required(f"{path}.namespace")]
-    return [invalid(f"{path}.namespace", namespace, msg) for msg in is_dns1123_label(namespace)]
+    return [invalid(f"{path}.namespace", namespace, msg) for msg in _namespace_errors(namespace)]
+
+
+@functools.lru_cache(maxsize=1024)  # a few namespaces take most writes
+def _namespace_errors(namespace: str) -> tuple[str, ...]:
+    return tuple(is_dns1123_label(namespace))
 
 
 def _validate_generation(meta: Mapping[str, Any], path: str) -> list[FieldError]:
@@ -438,14 +444,15 @@ def _shape_errors(meta: Any, path: str) -> list[FieldError]:
     """Mistyped scalar fields; when metadata itself is not an object, that one error."""
     if not isinstance(meta, dict):
         return [type_invalid(path, meta, "object")]
-    errs: list[FieldError] = []
-    for key in ("name", "generateName", "namespace", "uid", "resourceVersion"):
-        errs.extend(_optional_string_errors(meta, key, path))
-    return errs
+    return [type_invalid(f"{path}.{key}", value, "string")
+            for key in ("name", "generateName", "namespace", "uid", "resourceVersion")
+            if (value := meta.get(key)) is not None and not isinstance(value, str)]
 
 
 def _validate_common(meta: Mapping[str, Any], path: str) -> list[FieldError]:
     """Labels, annotations, owner references: checked on create and update alike."""
+    if "labels" not in meta and "annotations" not in meta and "ownerReferences" not in meta:
+        return []
     return [
         *validate_labels(meta.get("labels"), f"{path}.labels"),
         *validate_annotations(meta.get("annotations"), f"{path}.annotations"),
@@ -480,7 +487,7 @@ def validate_object_meta(
         *_validate_namespace(namespace, namespaced, path),
         *_validate_generation(meta, path),
         *_validate_common(meta, path),
-        *validate_finalizers(meta.get("finalizers"), f"{path}.finalizers"),
+        *(validate_finalizers(meta["finalizers"], f"{path}.finalizers") if "finalizers" in meta else ()),
     ]
 
 

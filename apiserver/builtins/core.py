@@ -99,6 +99,8 @@ def get_dicts(obj: Obj, key: str, path: str, errs: list[FieldError]) -> list[tup
 def get_str_map(obj: Obj, key: str, path: str, errs: list[FieldError]) -> dict[str, str]:
     """A map of strings (data, selectors); mistyped values are reported and left out."""
     items = get_dict(obj, key, path, errs)
+    if all(type(v) is str for v in items.values()):  # the usual map: nothing to report or leave out
+        return items
     return {k: v for k, v in items.items() if typed(v, "string", f"{path}[{k}]", errs) is not None}
 
 
@@ -219,12 +221,17 @@ def non_special_ip_errors(value: str, path: str) -> list[FieldError]:
     return errs
 
 
+_CONFIG_KEY = re.compile(r"[-._a-zA-Z0-9]+")
+
+
 def is_config_map_key(key: str) -> list[str]:
     """validation.IsConfigMapKey: keys of configmaps and secrets (they become file names)."""
+    if len(key) <= 253 and _CONFIG_KEY.fullmatch(key) and not key.startswith(".."):
+        return [] if key != "." else ["must not be '.'"]
     errs = []
     if len(key.encode()) > 253:
         errs.append("must be no more than 253 characters")
-    if not re.fullmatch(r"[-._a-zA-Z0-9]+", key):
+    if not _CONFIG_KEY.fullmatch(key):
         errs.append("a valid config key must consist of alphanumeric characters, '-', '_' or '.' "
                     "(e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', "
                     "regex used for validation is '[-._a-zA-Z0-9]+')")
@@ -417,7 +424,7 @@ class ConfigMapStrategy(Strategy):
         errs.extend(invalid(f"data[{key}]", key, "duplicate of key present in binaryData")
                     for key in data if key in binary)
         errs.extend(_data_key_errors(list(binary), "binaryData"))
-        size = sum(len(v.encode()) for v in data.values())
+        size = sum(len(v) if v.isascii() else len(v.encode()) for v in data.values())
         for key, value in binary.items():
             if (problem := base64_error(value)) is not None:
                 errs.append(invalid(f"binaryData[{key}]", value, problem))
