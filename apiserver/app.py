@@ -24,6 +24,7 @@ from starlette.types import Receive, Scope, Send
 from apiserver import codec, discovery, openapi
 from apiserver.deadlines import Deadlines
 from apiserver.handlers import VERBS, Call
+from apiserver.messages import ApiRequest, Reply
 from apiserver.requestinfo import RequestInfo, RequestInfoError, parse
 from apiserver.resources import Ctx
 from apiserver.server import Server
@@ -46,8 +47,7 @@ VERSION = {
 
 
 def status_response(err: ApiError, media: str = codec.JSON) -> Response:
-    return Response(codec.encode(err.status(), media if media else codec.JSON), status_code=err.code,
-                    media_type=media or codec.JSON)
+    return Reply(codec.encode(err.status(), media if media else codec.JSON), err.code, media or codec.JSON)
 
 
 API_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
@@ -67,7 +67,7 @@ class App(Starlette):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in API_METHODS and _is_api_path(scope["path"]):
             scope["app"] = self
-            response = await self.api(Request(scope, receive))
+            response = await self.api(ApiRequest(scope, receive))
             await response(scope, receive, send)
             return
         await super().__call__(scope, receive, send)

@@ -19,6 +19,7 @@ import machinery
 from apiserver import codec, crdcolumns, fieldvalidation, objects, tables
 from apiserver.builtins import printers
 from apiserver.listing import is_true, list_objects, selection, watch_params
+from apiserver.messages import Reply
 from apiserver.objects import Obj
 from apiserver.registry import ResourceType
 from apiserver.requestinfo import RequestInfo
@@ -111,7 +112,7 @@ class Call:
         return (await self.res.convert(self.ctx.rt, [obj], self.ctx.rt.version))[0]
 
     def respond(self, data: Any, status: int = 200) -> Response:
-        response = Response(codec.encode(data, self.media), status_code=status, media_type=self.output.content_type)
+        response = Reply(codec.encode(data, self.media), status, self.output.content_type)
         for text in [*self.warnings, *self.ctx.warnings]:
             response.headers.append("Warning", f'299 - "{_header_safe(text)}"')
         return response
