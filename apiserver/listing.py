@@ -109,8 +109,14 @@ def parse_limit(query: Mapping[str, str]) -> int:
     try:
         limit = int(raw)
     except ValueError:
+        limit = _INT64_MAX + 1
+    if not -_INT64_MAX - 1 <= limit <= _INT64_MAX:  # kube's int64 conversion rejects it too
         raise BadRequest(f'invalid value for limit: "{raw}"') from None
-    return max(limit, 0)
+    return min(max(limit, 0), _MAX_PAGE)
+
+
+_INT64_MAX = 2**63 - 1
+_MAX_PAGE = 2**62  # more than any store holds; a page of this many plus one stays a 64-bit integer
 
 
 def encode_continue(revision: int, key: str, prefix: str) -> str:

@@ -436,10 +436,24 @@ async def test_a_continue_token_with_a_resource_version_is_400(api: httpx.AsyncC
     assert body["message"] == "specifying resource version is not allowed when using continue"
 
 
-@pytest.mark.parametrize("limit", ["x", "1.5"])
-async def test_a_non_numeric_limit_is_400(api: httpx.AsyncClient, limit: str) -> None:
+@pytest.mark.parametrize("limit", ["x", "1.5", str(2**63), str(-(2**63) - 1)])
+@pytest.mark.parametrize("rv", [None, "1"])
+async def test_a_limit_that_is_no_64_bit_integer_is_400(api: httpx.AsyncClient, limit: str, rv: str | None) -> None:
     await namespace(api)
-    assert_status(await api.get(CM, params={"limit": limit}), 400, "BadRequest")
+    params = {"limit": limit, **({"resourceVersion": rv} if rv else {})}  # with one: read from the store
+    assert_status(await api.get(CM, params=params), 400, "BadRequest")
+
+
+@pytest.mark.parametrize("limit", [str(2**63 - 1), str(2**62 + 1)])
+async def test_the_largest_64_bit_limits_give_one_page(api: httpx.AsyncClient, limit: str) -> None:
+    await namespace(api)
+    for name in ("a", "b"):
+        await api.post(CM, json={"metadata": {"name": name}})
+    body = (await api.get(CM, params={"limit": limit})).json()
+    assert names(body) == ["a", "b"] and "continue" not in body["metadata"], body
+    at = body["metadata"]["resourceVersion"]  # an exact resourceVersion: the store's range, LIMIT n + 1
+    body = (await api.get(CM, params={"limit": limit, "resourceVersion": at})).json()
+    assert names(body) == ["a", "b"] and "continue" not in body["metadata"], body
 
 
 # ---- resourceVersion semantics -------------------------------------------------------------------------
