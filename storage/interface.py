@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 
-@dataclass(frozen=True, slots=True)
+# KeyValue and Event are values: never change one. They are not frozen dataclasses only because a frozen
+# dataclass's __init__ costs four times as much (object.__setattr__ per field) and the store makes both for
+# every write; unsafe_hash keeps the hash a frozen one would have.
+@dataclass(slots=True, unsafe_hash=True)
 class KeyValue:
     key: str
     value: bytes
@@ -19,7 +22,7 @@ class KeyValue:
     create_revision: int  # the revision of the create that started this key's current life
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Event:
     """A committed write. `kv.value` is empty for a delete; `prev` is the value it replaced."""
 
