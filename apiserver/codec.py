@@ -86,7 +86,12 @@ def check_size(body: bytes) -> None:
 def decode(body: bytes, content_type: str | None) -> Any:
     """A request body as plain data; malformed input is 400 with the decoder's reason."""
     check_size(body)
-    media = (content_type or JSON).split(";")[0].strip().lower()
+    media = JSON if content_type is None or content_type == JSON else content_type.split(";")[0].strip().lower()
+    if media in (JSON, "", "*/*") or media.endswith("+json"):
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError as err:
+            raise BadRequest(f"the body of the request could not be decoded as JSON: {err}") from err
     if media in ("application/yaml", "application/x-yaml", "text/yaml", "application/apply-patch+yaml"):
         import yaml
 
@@ -99,13 +104,8 @@ def decode(body: bytes, content_type: str | None) -> Any:
         from apiserver import protobuf  # its field table loads on first use
 
         return protobuf.decode(body)
-    if media not in (JSON, "", "*/*") and not media.endswith("+json"):
-        raise UnsupportedMediaType("the body of the request was in an unknown format - accepted media types include: "
-                                   f'application/json, application/yaml, {PROTOBUF} (got "{media}")')
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as err:
-        raise BadRequest(f"the body of the request could not be decoded as JSON: {err}") from err
+    raise UnsupportedMediaType("the body of the request was in an unknown format - accepted media types include: "
+                               f'application/json, application/yaml, {PROTOBUF} (got "{media}")')
 
 
 def check_depth(data: Any, limit: int = MAX_DEPTH) -> None:
@@ -128,7 +128,9 @@ def checked(obj: Obj) -> Obj:
 
 
 def _json(content_type: str | None) -> bool:
-    media = (content_type or JSON).split(";")[0].strip().lower()
+    if content_type is None or content_type == JSON:
+        return True
+    media = content_type.split(";")[0].strip().lower()
     return media in (JSON, "", "*/*") or media.endswith("+json")
 
 
