@@ -241,7 +241,7 @@ class Resources:
         except StoreError as err:
             cache.unhint(key, value)
             raise storage_error(err, ctx) from err
-        return await self._written(ctx, kv, stored)
+        return await self._written(ctx, kv, value, stored)
 
     @staticmethod
     def _set_namespace(ctx: Ctx, meta: Obj) -> None:
@@ -276,10 +276,14 @@ class Resources:
         cache.hint(key, value, stored)
         return cache
 
-    async def _written(self, ctx: Ctx, kv: KeyValue, stored: Obj) -> Obj:
+    async def _written(self, ctx: Ctx, kv: KeyValue, value: bytes, stored: Obj) -> Obj:
         """The object a write stored, once the cache has it: `stored` itself when the cache took it (see
-        WatchCache.hint), saving two decodes of what was just encoded; else the store's value, decoded."""
+        WatchCache.hint), saving two decodes of what was just encoded; else the store's value, decoded.
+
+        Like `get`'s, the object returned may be the cache's own: callers read it, never change it.
+        """
         await self._acknowledge(ctx, kv)
+        self.cache(ctx.rt).unhint(kv.key, value)  # left unused if the cache (re)loaded the write instead
         if (stored.get("metadata") or {}).get("resourceVersion") != str(kv.mod_revision):
             stored = objects.from_kv(kv)
         return await self._to_request(ctx.rt, stored)
@@ -346,7 +350,7 @@ class Resources:
             except StoreError as err:
                 cache.unhint(key, value)
                 raise storage_error(err, ctx) from err
-            return await self._written(ctx, kv, stored)
+            return await self._written(ctx, kv, value, stored)
         raise Conflict.of(rt.group, rt.plural, ctx.name, "too many concurrent writers; try again")
 
     async def _prepare_update(self, ctx: Ctx, new: Obj, old: Obj) -> Obj:
