@@ -88,7 +88,8 @@ class Call:
 
     async def render(self, obj: Obj, *, headers: bool = True) -> Obj:
         """An object (get, and the answers to writes) in the shape the client asked for."""
-        obj = await self.present(obj)
+        if self.ctx.rt.crd is not None:
+            obj = await self.present(obj)
         if self.output.kind == "object":
             return obj
         rt = self.ctx.rt

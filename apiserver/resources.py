@@ -234,7 +234,7 @@ class Resources:
                 raise AlreadyExists.of(rt.group, rt.plural, ctx.name)
             return obj
         key = rt.key(ctx.namespace, ctx.name)
-        value, stored = self._encode(ctx, await self._to_storage(rt, obj))
+        value, stored = self._encode(ctx, obj if rt.crd is None else await self._to_storage(rt, obj))
         cache = self._hint(rt, key, value, stored)
         try:
             kv = await self.store.create(key, value)
@@ -286,7 +286,7 @@ class Resources:
         self.cache(ctx.rt).unhint(kv.key, value)  # left unused if the cache (re)loaded the write instead
         if (stored.get("metadata") or {}).get("resourceVersion") != str(kv.mod_revision):
             stored = objects.from_kv(kv)
-        return await self._to_request(ctx.rt, stored)
+        return stored if ctx.rt.crd is None else await self._to_request(ctx.rt, stored)
 
     # ---- update ----------------------------------------------------------------------------
 

@@ -380,7 +380,8 @@ class WatchCache:
 
     async def wait_for(self, revision: int, *, timeout: float = 3.0) -> None:
         """Wait until the cache has applied `revision` (kube waits up to 3 s, then 'Too large')."""
-        await self.ready()
+        if not self._ready.is_set():
+            await self.ready()
         if self.revision >= revision:
             return
         loop = asyncio.get_running_loop()
