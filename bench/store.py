@@ -6,8 +6,12 @@ Writes/s through the Store interface with 1, 32 and 256 concurrent writers (each
 distinct keys with 1 KiB values for a fixed time), then reads/s (get of a random written key)
 with as many concurrent readers. The ceilings use the stdlib `sqlite3` on a table of the same
 shape as the store's log (same DDL, same indexes), WAL and synchronous=NORMAL as the store runs:
-(a) one row per commit, (b) 100 rows per commit, and point reads with the store's get query.
-The target: at 256 writers, at least half of ceiling (b).
+(a) one row per commit, (b) 100 rows per commit of the very keys the 256 store writers create, and
+point reads with the store's get query. The target: at 256 writers, at least half of ceiling (b).
+
+A ceiling does the store's work minus the store: the same rows, keys included. 256 writers' keys land
+on about one page of the name index per row, where consecutive keys share a page; sequential keys would
+make (b) a ceiling of another workload (about 2.5x faster here), so they are shown as context only.
 """
 
 from __future__ import annotations
@@ -150,14 +154,14 @@ def measure(label: str, fn: Callable[[], Any]) -> Any:
 
 def run(duration: float, workdir: Path) -> dict[str, Any]:
     raw_one = measure("raw sqlite3, 1 row/commit", lambda: raw_writes(workdir / "raw.db", duration, 1))
-    raw_batch = measure(
-        f"raw sqlite3, {ROWS_PER_BATCH} rows/commit",
-        lambda: raw_writes(workdir / "raw.db", duration, ROWS_PER_BATCH),
-    )
     top = max(CONCURRENCY)
-    raw_spread = measure(
+    raw_batch = measure(
         f"raw sqlite3, {ROWS_PER_BATCH} rows/commit, keys of {top} writers",
         lambda: raw_writes(workdir / "raw.db", duration, ROWS_PER_BATCH, spread=top),
+    )
+    raw_sequential = measure(
+        f"raw sqlite3, {ROWS_PER_BATCH} rows/commit, sequential keys",
+        lambda: raw_writes(workdir / "raw.db", duration, ROWS_PER_BATCH),
     )
     raw_read = measure("raw sqlite3 point reads", lambda: raw_reads(workdir / "raw.db", duration))
     store: dict[int, tuple[float, float]] = {}
@@ -174,8 +178,8 @@ def run(duration: float, workdir: Path) -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "raw": {
             "writes_per_s_1_row_per_commit": raw_one,
-            f"writes_per_s_{ROWS_PER_BATCH}_rows_per_commit": raw_batch,
-            f"writes_per_s_{ROWS_PER_BATCH}_rows_per_commit_keys_of_{top}_writers": raw_spread,
+            f"writes_per_s_{ROWS_PER_BATCH}_rows_per_commit": raw_batch,  # the keys of the 256 store writers
+            f"writes_per_s_{ROWS_PER_BATCH}_rows_per_commit_sequential_keys": raw_sequential,
             "reads_per_s": raw_read,
         },
         "store": {
@@ -189,11 +193,11 @@ def run(duration: float, workdir: Path) -> dict[str, Any]:
             for c, (w, r) in store.items()
         },
         "target": {
-            "what": f"store writes at 256 writers >= {TARGET} x raw {ROWS_PER_BATCH} rows/commit",
+            "what": f"store writes at 256 writers >= {TARGET} x raw {ROWS_PER_BATCH} rows/commit of the same keys",
             "ratio": store[256][0] / raw_batch,
             "met": store[256][0] / raw_batch >= TARGET,
-            # context: the same inserts with the store bench's keys (SQLite's own cost of spread keys)
-            "ratio_vs_same_keys": store[256][0] / raw_spread,
+            # context: raw inserting sequential keys, SQLite's best case, which the store's writers don't write
+            "ratio_vs_sequential_keys": store[256][0] / raw_sequential,
         },
     }
 
@@ -210,10 +214,10 @@ def report(results: dict[str, Any]) -> str:
         f"{'raw writes, 1 row/commit':32}{one:>12,.0f}{1:>17.2f}x{one / batch:>19.2f}x",
         f"{f'raw writes, {ROWS_PER_BATCH} rows/commit':32}{batch:>12,.0f}{batch / one:>17.2f}x{1:>19.2f}x",
     ]
-    spread = next((v for k, v in raw.items() if "_keys_of_" in k), None)
-    if spread:
-        lines.append(f"{'raw, 100/commit, spread keys':32}{spread:>12,.0f}{spread / one:>17.2f}x"
-                     f"{spread / batch:>19.2f}x")
+    sequential = raw.get(f"writes_per_s_{ROWS_PER_BATCH}_rows_per_commit_sequential_keys")
+    if sequential:
+        lines.append(f"{'  (context) sequential keys':32}{sequential:>12,.0f}{sequential / one:>17.2f}x"
+                     f"{sequential / batch:>19.2f}x")
     for c, fig in results["store"].items():
         lines.append(
             f"{f'store writes, {c} writers':32}{fig['writes_per_s']:>12,.0f}"
@@ -230,9 +234,9 @@ def report(results: dict[str, Any]) -> str:
     target = results["target"]
     verdict = "MET" if target["met"] else "NOT MET"
     lines += ["", f"target: {target['what']}: {target['ratio']:.2f}x -> {verdict}"]
-    if "ratio_vs_same_keys" in target:
-        lines.append(f"context: the same writes vs raw sqlite3 inserting the same keys {ROWS_PER_BATCH} per commit: "
-                     f"{target['ratio_vs_same_keys']:.2f}x")
+    if "ratio_vs_sequential_keys" in target:
+        lines.append(f"context: vs raw sqlite3 inserting sequential keys {ROWS_PER_BATCH} per commit (SQLite's best "
+                     f"case, not the store's workload): {target['ratio_vs_sequential_keys']:.2f}x")
     return "\n".join(lines)
 
 
