@@ -75,6 +75,9 @@ _Committed = tuple[int, int, _Latest | None]
 _STOP = object()
 
 
+_Get = tuple[str, int | None, "asyncio.Future[KeyValue]"]  # key, revision, the caller's future
+
+
 @dataclass(eq=False)
 class _Subscriber:
     prefix: str
@@ -111,6 +114,8 @@ class SQLStore:
         self._unfinished_compaction = False
         self._wconn: Any = None  # the writer thread's own DBAPI connection
         self._written_pages = 0  # about how many pages the writer's last commit wrote
+        self._gets: list[_Get] = []  # gets waiting for the next batch (see get)
+        self._getting = False  # a batch of gets is being read
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -203,15 +208,70 @@ class SQLStore:
         return int(await self._read(self._head))
 
     async def get(self, key: str, *, revision: int | None = None) -> KeyValue:
-        def run(conn: Connection) -> KeyValue:
-            at = self._read_revision(conn, revision)
-            row = conn.execute(_GET, {"name": key, "at": at}).first()
-            if row is None or row.deleted:
-                raise KeyNotFound(key)
-            return KeyValue(key, row.value, row.id, row.create_revision)
+        """Gets are read in batches, as writes are committed: the gets that arrive while one batch is being
+        read make the next, read in one transaction on one trip to a reader thread. Per get, the thread
+        hop and the transaction cost several times the query itself."""
+        assert self._loop is not None, "store not started"
+        fut: asyncio.Future[KeyValue] = self._loop.create_future()
+        self._gets.append((key, revision, fut))
+        if not self._getting:
+            self._getting = True
+            self._read_gets()
+        return await fut
 
-        result: KeyValue = await self._read(run)
-        return result
+    def _read_gets(self) -> None:
+        gets, self._gets = self._gets, []
+        if self._db is None:
+            for _, _, fut in gets:
+                _resolve(fut, None, StoreUnavailable("store is closed"))
+            self._getting = False
+            return
+        assert self._loop is not None
+        db = self._db
+
+        def run() -> list[KeyValue | StoreError]:
+            try:
+                with db.reader.begin() as conn:
+                    return self._get_batch(gets, conn)
+            except SQLAlchemyError as err:
+                raise _unavailable(err) from err
+
+        self._loop.run_in_executor(None, run).add_done_callback(lambda done: self._got(gets, done))
+
+    def _get_batch(self, gets: list[_Get], conn: Connection) -> list[KeyValue | StoreError]:
+        """Each get of the batch, or the store error it gets; all at one snapshot."""
+        head = self._head(conn)
+        compacted: int | None = None
+        out: list[KeyValue | StoreError] = []
+        for key, revision, _ in gets:
+            at = head
+            if revision:
+                if compacted is None:
+                    compacted = self._read_compact_revision(conn)
+                if revision > head:
+                    out.append(FutureRevision(revision, head))
+                    continue
+                if revision < compacted:
+                    out.append(Compacted(revision, compacted))
+                    continue
+                at = revision
+            row = conn.execute(_GET, {"name": key, "at": at}).first()
+            out.append(KeyNotFound(key) if row is None or row.deleted
+                       else KeyValue(key, row.value, row.id, row.create_revision))
+        return out
+
+    def _got(self, gets: list[_Get], done: asyncio.Future[list[KeyValue | StoreError]]) -> None:
+        error = StoreUnavailable("store is closed") if done.cancelled() else done.exception()
+        results: list[KeyValue | BaseException] = [error] * len(gets) if error is not None else [*done.result()]
+        for (_, _, fut), result in zip(gets, results, strict=True):
+            if isinstance(result, BaseException):
+                _resolve(fut, None, result)
+            else:
+                _resolve(fut, result, None)
+        if self._gets:
+            self._read_gets()  # those that arrived meanwhile
+        else:
+            self._getting = False
 
     def _latest_in_range(self, prefix: str, after: str, at: int) -> Any:
         conds = [*_under(prefix), kv.c.id <= at]

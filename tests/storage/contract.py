@@ -369,6 +369,33 @@ class StoreContract:
         with pytest.raises(KeyNotFound):
             await store.get("/later", revision=5)
 
+    async def test_concurrent_gets_each_get_their_own_answer(self, store: Store) -> None:
+        """Gets issued together (a store may read them in one batch) answer each as it would alone:
+        values at their revisions, and each its own error for a missing key or a revision out of reach."""
+        for i in range(20):
+            await store.create(f"/k/{i}", b"v1")  # revisions 1..20
+        for i in range(0, 20, 2):
+            await store.update(f"/k/{i}", b"v2", revision=i + 1)  # revisions 21..30
+        await store.delete("/k/1")  # 31
+        await store.compact(5)
+        reads: list[tuple[str, int | None]] = [(f"/k/{i}", rev) for i in range(20) for rev in (None, 20, 25)]
+        reads += [("/k/missing", None), ("/k/3", 4), ("/k/3", 32), ("/k/1", 30), ("/k/1", None)]
+
+        async def outcome(key: str, rev: int | None) -> Any:
+            try:
+                kv = await store.get(key, revision=rev)
+            except StoreError as err:
+                return type(err).__name__, getattr(err, "requested", None)
+            return kv
+
+        alone = [await outcome(key, rev) for key, rev in reads]
+        together = await asyncio.gather(*(outcome(key, rev) for key, rev in reads))
+        assert together == alone
+        assert {type(x) if isinstance(x, KeyValue) else x[0] for x in alone} == {
+            KeyValue, "KeyNotFound", "Compacted", "FutureRevision"}
+        assert alone[reads.index(("/k/0", None))].value == b"v2"
+        assert alone[reads.index(("/k/0", 20))].value == b"v1"
+
     async def test_reads_at_a_future_revision_raise_future_revision(self, store: Store) -> None:
         await fill(store, "/a", "/b")
         for read in (

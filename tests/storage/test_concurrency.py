@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from storage import open_store
-from storage.interface import KeyExists, KeyNotFound, KeyValue, RevisionConflict, Store
+from storage.interface import KeyExists, KeyNotFound, KeyValue, RevisionConflict, Store, StoreUnavailable
 
 
 @pytest.fixture(params=["file", "throwaway"])
@@ -139,3 +139,17 @@ async def test_readers_during_writes_see_consistent_snapshots(store: Store) -> N
 
     _, *reads = await asyncio.wait_for(asyncio.gather(writers(), *(reader() for _ in range(4))), 120)
     assert sum(reads) > 0
+
+
+async def test_gets_in_flight_at_close_and_after_it_fail_as_unavailable(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'store.db'}")
+    await store.start()
+    for i in range(50):
+        await store.create(f"/k/{i}", b"v")
+    pending = [asyncio.ensure_future(store.get(f"/k/{i}")) for i in range(50)]
+    await asyncio.sleep(0)  # the first batch is on its way to a reader thread; the rest wait for the next
+    await store.close()
+    outcomes = await asyncio.gather(*pending, return_exceptions=True)
+    assert all(isinstance(o, KeyValue | StoreUnavailable) for o in outcomes), outcomes
+    with pytest.raises(StoreUnavailable):
+        await store.get("/k/0")
