@@ -244,6 +244,7 @@ def _known_members(value: Any, schema: SchemaNode | None, custom: bool) -> int:
 
     `_walk`'s verdict without its paths: where `_walk` would report nothing, this counts instead.
     """
+    nested: list[tuple[Any, SchemaNode | None, bool]] = []
     if type(value) is dict:
         count = len(value)
         checked = schema is not None and _checked_object(schema, custom)
@@ -254,22 +255,19 @@ def _known_members(value: Any, schema: SchemaNode | None, custom: bool) -> int:
                 if not known:
                     return -1
             if type(member) is dict or type(member) is list:
-                inner = _known_members(member, sub, sub_custom)
-                if inner < 0:
-                    return -1
-                count += inner
-        return count
-    if type(value) is list:
-        items = schema.items() if schema is not None else None
+                nested.append((member, sub, sub_custom))
+    elif type(value) is list:
         count = 0
-        for element in value:
-            if type(element) is dict or type(element) is list:
-                inner = _known_members(element, items, custom)
-                if inner < 0:
-                    return -1
-                count += inner
-        return count
-    return 0
+        items = schema.items() if schema is not None else None
+        nested = [(element, items, custom) for element in value if type(element) is dict or type(element) is list]
+    else:
+        return 0
+    for member, sub, sub_custom in nested:
+        inner = _known_members(member, sub, sub_custom)
+        if inner < 0:
+            return -1
+        count += inner
+    return count
 
 
 def strict_errors(schema: KindSchema | None, raw_body: bytes | None, obj: Any = None) -> list[StrictError]:
