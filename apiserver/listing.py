@@ -129,12 +129,12 @@ def decode_continue(token: str, prefix: str) -> tuple[int, str]:
         data = orjson.loads(base64.urlsafe_b64decode(token.encode() + b"=" * (-len(token) % 4)))
         if data.get("v") != "meta.k8s.io/v1":
             raise ValueError("unknown version")
-        revision, start = int(data["rv"]), str(data["start"])
-        if revision <= 0 or ".." in start or start.startswith("/"):
+        revision, start = int(data["rv"]), str(data["start"]).rstrip("\x00")  # kube's start is key + NUL
+        if revision <= 0 or ".." in start or start.startswith("/") or "\x00" in start:  # no key holds a NUL
             raise ValueError("invalid start key")
     except (ValueError, KeyError, TypeError, AttributeError, binascii.Error, orjson.JSONDecodeError) as err:
         raise BadRequest(f"invalid continue token: {err}") from None
-    return revision, prefix + start.rstrip("\x00")
+    return revision, prefix + start
 
 
 def _revision_param(query: Mapping[str, str], name: str = "resourceVersion") -> int:

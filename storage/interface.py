@@ -1,7 +1,10 @@
 """The store contract: an etcd-like, revisioned key-value store.
 
-Keys are strings, values opaque bytes. One global revision numbers every write, strictly
+Keys are strings without NUL, values opaque bytes. One global revision numbers every write, strictly
 increasing and never reused. Errors are storage-level; the API layer maps them to Status.
+
+No NUL in keys, prefixes or start-after keys: PostgreSQL's text can't hold one, so every backend refuses it
+(ValueError) alike. kube's keys never have one (names and namespaces are validated long before).
 """
 
 from __future__ import annotations

@@ -211,6 +211,7 @@ class SQLStore:
         """Gets are read in batches, as writes are committed: the gets that arrive while one batch is being
         read make the next, read in one transaction on one trip to a reader thread. Per get, the thread
         hop and the transaction cost several times the query itself."""
+        _check_key(key)
         assert self._loop is not None, "store not started"
         fut: asyncio.Future[KeyValue] = self._loop.create_future()
         self._gets.append((key, revision, fut))
@@ -282,6 +283,7 @@ class SQLStore:
     async def range(
         self, prefix: str, *, revision: int | None = None, limit: int = 0, after: str = ""
     ) -> tuple[list[KeyValue], int, bool]:
+        _check_key(prefix, after)
         def run(conn: Connection) -> tuple[list[KeyValue], int, bool]:
             at = self._read_revision(conn, revision)
             latest = self._latest_in_range(prefix, after, at)
@@ -302,6 +304,7 @@ class SQLStore:
         return result
 
     async def count(self, prefix: str, *, revision: int | None = None, after: str = "") -> int:
+        _check_key(prefix, after)
         def run(conn: Connection) -> int:
             at = self._read_revision(conn, revision)
             latest = self._latest_in_range(prefix, after, at)
@@ -324,6 +327,7 @@ class SQLStore:
         self._queue.put(item)
 
     def _write(self, op: int, key: str, value: bytes, expected: int | None) -> asyncio.Future[KeyValue]:
+        _check_key(key)
         assert self._loop is not None, "store not started"
         fut: asyncio.Future[KeyValue] = self._loop.create_future()
         self._submit((op, key, value, expected, fut))
@@ -501,6 +505,7 @@ class SQLStore:
     # ---- watch -----------------------------------------------------------------------------
 
     async def watch(self, prefix: str, *, since: int) -> AsyncIterator[Event]:
+        _check_key(prefix)
         sub = _Subscriber(prefix)
         self._subs.add(sub)  # live events from now on are buffered
         try:
@@ -598,6 +603,12 @@ class SQLStore:
                     await self.compact(target)
                 except StoreError as err:
                     log.warning("compaction to %d failed: %s", target, err)
+
+
+def _check_key(*keys: str) -> None:
+    for key in keys:
+        if "\x00" in key:
+            raise ValueError(f"store keys may not contain NUL: {key!r}")
 
 
 def _kv(key: str, row: _Latest) -> KeyValue:

@@ -736,3 +736,40 @@ async def test_strict_field_validation_refuses_unknown_and_duplicate_fields(api:
     assert body["message"] == ('ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: '
                                'duplicate field "metadata.name", unknown field "dataa"')
     assert (await api.get(f"{CM}/c")).status_code == 404
+
+
+@pytest.mark.parametrize("path", [f"{CM}/c%00", f"{CM}/c%00x", "/api/v1/namespaces/default%00/configmaps/c",
+                                  "/api/v1/namespaces/c%00", "/api/v1/namespaces/default%00"])
+@pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE"])
+async def test_a_name_or_namespace_with_a_nul_is_not_found(api: httpx.AsyncClient, method: str, path: str) -> None:
+    """No stored key holds a NUL (the store refuses them, as PostgreSQL's text must): such an object can't exist."""
+    assert (await api.post(CM, json=configmap())).status_code == 201
+    before = (await api.get(CM)).json()["metadata"]["resourceVersion"]
+    body = {"apiVersion": "v1", "kind": "Namespace" if "/configmaps/" not in path else "ConfigMap",
+            "metadata": {"name": path.rsplit("/", 1)[-1].replace("%00", "\x00")}}
+    headers = {"content-type": "application/merge-patch+json"} if method == "PATCH" else {}
+    resp = await api.request(method, path, json=body if method != "GET" else None, headers=headers)
+    assert resp.status_code == 404, resp.text
+    status = resp.json()
+    assert (status["kind"], status["reason"], status["code"]) == ("Status", "NotFound", 404)
+    assert (await api.get(CM)).json()["metadata"]["resourceVersion"] == before  # nothing written
+
+
+async def test_a_continue_token_whose_start_key_holds_a_nul_is_400(api: httpx.AsyncClient) -> None:
+    import base64
+    import json
+
+    for name in ("a", "b", "c"):
+        await api.post(CM, json=configmap(name))
+    first = (await api.get(CM, params={"limit": 1})).json()
+    token = json.loads(base64.urlsafe_b64decode(first["metadata"]["continue"] + "=="))
+    assert token["start"] == "a\u0000"  # kube's form: the last key returned, then a NUL
+
+    def with_start(start: str) -> str:
+        return base64.urlsafe_b64encode(json.dumps({**token, "start": start}).encode()).decode().rstrip("=")
+
+    resp = await api.get(CM, params={"limit": 1, "continue": with_start("a\u0000b")})
+    assert resp.status_code == 400, resp.text
+    assert "invalid continue token" in resp.json()["message"]
+    page = (await api.get(CM, params={"limit": 1, "continue": with_start("a\u0000")})).json()
+    assert [i["metadata"]["name"] for i in page["items"]] == ["b"]

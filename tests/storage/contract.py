@@ -445,8 +445,20 @@ class StoreContract:
         assert await store.count("/a/") == 4
         assert await store.count("/ab/") == 1
 
+    async def test_a_nul_in_a_key_prefix_or_start_after_key_is_refused_and_writes_nothing(self, store: Store) -> None:
+        await store.create("/a", b"v")
+        for write in (lambda: store.create("/b\x00", b"v"), lambda: store.update("/a\x00", b"v", revision=1),
+                      lambda: store.delete("\x00"), lambda: store.get("/a\x00"), lambda: store.range("/\x00"),
+                      lambda: store.range("/", after="/a\x00"), lambda: store.count("\x00")):
+            with pytest.raises(ValueError, match="NUL"):
+                await write()
+        with pytest.raises(ValueError, match="NUL"):
+            await anext(aiter(store.watch("/\x00", since=0)))
+        assert await store.current_revision() == 1
+        assert keys((await store.range(""))[0]) == ["/a"]
+
     async def test_the_empty_prefix_matches_every_key(self, store: Store) -> None:
-        names = ["/", "a", "\x00", "~", "\U0010fffe", "/\U0010ffff"]
+        names = ["/", "a", "\x01", "~", "\U0010fffe", "/\U0010ffff"]
         await fill(store, *names)
         items, _, _ = await store.range("")
         assert keys(items) == sorted(names)
@@ -498,7 +510,7 @@ class StoreContract:
             "/l/": ["/l/1", "/l/3", "/l/5"],
             "/l/1": ["/l/3", "/l/5"],  # strictly after a present key
             "/l/2": ["/l/3", "/l/5"],  # after an absent key
-            "/l/3\x00": ["/l/5"],
+            "/l/3\x01": ["/l/5"],
             "/l/5": [],
             "/l/9": [],
             "/m/0": [],  # past the prefix
