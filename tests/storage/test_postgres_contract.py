@@ -1,0 +1,50 @@
+"""The store contract against PostgreSQL: the same code as on SQLite, the dialect's differences behind it.
+
+Each test gets a schema of its own in the database at $MINI_APISERVER_TEST_POSTGRES (default: the local
+server with trust auth, database `test`). Without a reachable server the tests are skipped, except in CI
+(`CI` set), where they must run.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import sqlalchemy
+from sqlalchemy.exc import OperationalError
+
+pytest.register_assert_rewrite("tests.storage.contract")
+
+from tests.storage.contract import Backend, StoreContract  # noqa: E402
+
+URL = os.environ.get("MINI_APISERVER_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="module")
+def admin() -> Iterator[sqlalchemy.Engine]:
+    engine = sqlalchemy.create_engine(URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as err:
+        if os.environ.get("CI"):
+            raise  # never skipped in CI
+        pytest.skip(f"no PostgreSQL at {URL}: {err}")
+    yield engine
+    engine.dispose()
+
+
+class TestPostgresStore(StoreContract):
+    @pytest.fixture
+    async def backend(self, admin: sqlalchemy.Engine) -> AsyncIterator[Backend]:
+        schema = f"contract_{uuid.uuid4().hex[:12]}"
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+        try:
+            async with Backend(f"{URL}?options=-csearch_path%3D{schema}", reopenable=True) as backend:
+                yield backend
+        finally:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
