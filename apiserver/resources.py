@@ -60,7 +60,7 @@ MAX_OBJECT_BYTES = 1_572_864  # etcd's default request size limit (1.5 MiB), whi
 Mutation = Callable[[Obj], Obj | Awaitable[Obj]]  # current object -> desired object
 
 
-@dataclass
+@dataclass(slots=True)
 class Ctx:
     """What one request is about."""
 
@@ -196,8 +196,9 @@ class Resources:
         if rt.strategy.ephemeral:  # a review: answered from the request, nothing stored
             rt.strategy.prepare_for_create(obj)
             return obj
-        for owned in objects.SERVER_OWNED:
-            meta.pop(owned, None)
+        if not meta.keys().isdisjoint(objects.SERVER_OWNED):
+            for owned in objects.SERVER_OWNED:
+                meta.pop(owned, None)
         if not meta.get("name") and isinstance(meta.get("generateName"), str) and meta["generateName"]:
             meta["name"] = objects.generate_name(meta["generateName"])
         ctx.name = str(meta.get("name") or "")
