@@ -3,8 +3,9 @@
 Keys are strings without NUL, values opaque bytes. One global revision numbers every write, strictly
 increasing and never reused. Errors are storage-level; the API layer maps them to Status.
 
-No NUL in keys, prefixes or start-after keys: PostgreSQL's text can't hold one, so every backend refuses it
-(ValueError) alike. kube's keys never have one (names and namespaces are validated long before).
+No key holds a NUL: PostgreSQL's text can't, so every backend alike refuses to write one (ValueError), a
+get of one finds nothing, a prefix with one matches nothing, and a start-after key ends at its first NUL
+(the keys after "a\0b" are those after "a"). The API server refuses such names before they get here.
 """
 
 from __future__ import annotations

@@ -211,7 +211,6 @@ class SQLStore:
         """Gets are read in batches, as writes are committed: the gets that arrive while one batch is being
         read make the next, read in one transaction on one trip to a reader thread. Per get, the thread
         hop and the transaction cost several times the query itself."""
-        _check_key(key)
         assert self._loop is not None, "store not started"
         fut: asyncio.Future[KeyValue] = self._loop.create_future()
         self._gets.append((key, revision, fut))
@@ -237,7 +236,12 @@ class SQLStore:
             except SQLAlchemyError as err:
                 raise _unavailable(err) from err
 
-        self._loop.run_in_executor(None, run).add_done_callback(lambda done: self._got(gets, done))
+        try:
+            future = self._loop.run_in_executor(None, run)
+        except RuntimeError as err:  # the executor is shut down: the loop is closing
+            future = self._loop.create_future()
+            future.set_exception(StoreUnavailable(f"store is closing: {err}"))
+        future.add_done_callback(lambda done: self._got(gets, done))
 
     def _get_batch(self, gets: list[_Get], conn: Connection) -> list[KeyValue | StoreError]:
         """Each get of the batch, or the store error it gets; all at one snapshot."""
@@ -256,6 +260,9 @@ class SQLStore:
                     out.append(Compacted(revision, compacted))
                     continue
                 at = revision
+            if "\x00" in key:  # no key holds one (storage.interface)
+                out.append(KeyNotFound(key))
+                continue
             row = conn.execute(_GET, {"name": key, "at": at}).first()
             out.append(KeyNotFound(key) if row is None or row.deleted
                        else KeyValue(key, row.value, row.id, row.create_revision))
@@ -283,9 +290,12 @@ class SQLStore:
     async def range(
         self, prefix: str, *, revision: int | None = None, limit: int = 0, after: str = ""
     ) -> tuple[list[KeyValue], int, bool]:
-        _check_key(prefix, after)
+        after = _cut_at_nul(after)
+
         def run(conn: Connection) -> tuple[list[KeyValue], int, bool]:
             at = self._read_revision(conn, revision)
+            if "\x00" in prefix:  # no key holds one (storage.interface)
+                return [], at, False
             latest = self._latest_in_range(prefix, after, at)
             query = (
                 select(kv.c.name, kv.c.id, kv.c.create_revision, kv.c.value)
@@ -304,9 +314,12 @@ class SQLStore:
         return result
 
     async def count(self, prefix: str, *, revision: int | None = None, after: str = "") -> int:
-        _check_key(prefix, after)
+        after = _cut_at_nul(after)
+
         def run(conn: Connection) -> int:
             at = self._read_revision(conn, revision)
+            if "\x00" in prefix:
+                return 0
             latest = self._latest_in_range(prefix, after, at)
             query = (
                 select(func.count())
@@ -605,10 +618,15 @@ class SQLStore:
                     log.warning("compaction to %d failed: %s", target, err)
 
 
-def _check_key(*keys: str) -> None:
-    for key in keys:
-        if "\x00" in key:
-            raise ValueError(f"store keys may not contain NUL: {key!r}")
+def _check_key(key: str) -> None:
+    if "\x00" in key:
+        raise ValueError(f"store keys may not contain NUL: {key!r}")
+
+
+def _cut_at_nul(after: str) -> str:
+    """A start-after key up to its first NUL: as no key holds one, the keys after both are the same."""
+    nul = after.find("\x00")
+    return after if nul < 0 else after[:nul]
 
 
 def _kv(key: str, row: _Latest) -> KeyValue:

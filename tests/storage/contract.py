@@ -445,17 +445,26 @@ class StoreContract:
         assert await store.count("/a/") == 4
         assert await store.count("/ab/") == 1
 
-    async def test_a_nul_in_a_key_prefix_or_start_after_key_is_refused_and_writes_nothing(self, store: Store) -> None:
-        await store.create("/a", b"v")
+    async def test_no_key_holds_a_nul_writes_of_one_are_refused_and_reads_find_none(self, store: Store) -> None:
+        await fill(store, "/a", "/a/1", "/b")
         for write in (lambda: store.create("/b\x00", b"v"), lambda: store.update("/a\x00", b"v", revision=1),
-                      lambda: store.delete("\x00"), lambda: store.get("/a\x00"), lambda: store.range("/\x00"),
-                      lambda: store.range("/", after="/a\x00"), lambda: store.count("\x00")):
+                      lambda: store.delete("/a\x00")):
             with pytest.raises(ValueError, match="NUL"):
                 await write()
+        with pytest.raises(KeyNotFound):
+            await store.get("/a\x00")
+        with pytest.raises(KeyNotFound):
+            await store.get("/a\x00", revision=1)
+        assert await store.range("/a\x00") == ([], 3, False)
+        assert await store.count("/a\x00/") == 0
+        # the keys after "/a\x00x" are those after "/a" (no key lies between them)
+        assert keys((await store.range("/", after="/a\x00x"))[0]) == ["/a/1", "/b"]
+        assert await store.count("/", after="/a\x00x") == 2
+        with pytest.raises(FutureRevision):
+            await store.range("/\x00", revision=9)
         with pytest.raises(ValueError, match="NUL"):
             await anext(aiter(store.watch("/\x00", since=0)))
-        assert await store.current_revision() == 1
-        assert keys((await store.range(""))[0]) == ["/a"]
+        assert await store.current_revision() == 3
 
     async def test_the_empty_prefix_matches_every_key(self, store: Store) -> None:
         names = ["/", "a", "\x01", "~", "\U0010fffe", "/\U0010ffff"]
