@@ -259,8 +259,6 @@ async def _dispatch(request: Request, srv: Server, info: RequestInfo, query: dic
         raise MethodNotAllowed(f"the server does not allow this method on the requested resource ({verb})")
     if (verb == "create" and info.name) or (verb in ("update", "patch") and not info.name):
         raise MethodNotAllowed(f"the server does not allow this method on the requested resource ({verb})")
-    if verb in ("get", "update", "patch", "delete") and ("\x00" in info.name or "\x00" in info.namespace):
-        raise NotFound.of(rt.group, rt.plural, info.name)  # no stored key holds a NUL (storage.interface)
     if rt.namespaced and not info.namespace and verb not in ("list", "watch"):
         raise NotFound("the server could not find the requested resource")
     namespace = info.namespace if rt.namespaced else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -75,7 +76,14 @@ def json_safe(data: Any, *, budget: int) -> Any:
             stack.extend(value)
         elif isinstance(value, bytes | set | bytearray) or not isinstance(value, str | int | float | bool | None):
             raise BadRequest(f"error converting YAML to JSON: unsupported value of type {type(value).__name__}")
+        elif isinstance(value, float) and not math.isfinite(value):  # .inf, .nan: JSON has neither
+            raise BadRequest(f"error converting YAML to JSON: json: unsupported value: {go_float(value)}")
     return data
+
+
+def go_float(value: float) -> str:
+    """A non-finite float as Go prints it: +Inf, -Inf, NaN."""
+    return "NaN" if math.isnan(value) else "+Inf" if value > 0 else "-Inf"
 
 
 def check_size(body: bytes) -> None:

@@ -129,12 +129,12 @@ def decode_continue(token: str, prefix: str) -> tuple[int, str]:
         data = orjson.loads(base64.urlsafe_b64decode(token.encode() + b"=" * (-len(token) % 4)))
         if data.get("v") != "meta.k8s.io/v1":
             raise ValueError("unknown version")
-        revision, start = int(data["rv"]), str(data["start"]).rstrip("\x00")  # kube's start is key + NUL
-        if revision <= 0 or ".." in start or start.startswith("/") or "\x00" in start:  # no key holds a NUL
+        revision, start = int(data["rv"]), str(data["start"])
+        if revision <= 0 or ".." in start or start.startswith("/"):
             raise ValueError("invalid start key")
     except (ValueError, KeyError, TypeError, AttributeError, binascii.Error, orjson.JSONDecodeError) as err:
         raise BadRequest(f"invalid continue token: {err}") from None
-    return revision, prefix + start
+    return revision, prefix + start.split("\x00", 1)[0]  # kube's start is the last key + NUL; no key holds one
 
 
 def _revision_param(query: Mapping[str, str], name: str = "resourceVersion") -> int:

@@ -54,12 +54,14 @@ from __future__ import annotations
 import base64
 import datetime
 import functools
+import math
 import struct
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
+from apiserver.codec import go_float
 from machinery import BadRequest, UnsupportedMediaType
 
 MEDIA_TYPE = "application/vnd.kubernetes.protobuf"
@@ -681,7 +683,7 @@ def _scalar(value: int | bytes, wire: int, kind: str, where: str) -> Any:
     if kind == "bytes":
         return base64.b64encode(_need(value, wire, BYTES, where)).decode()
     if kind == "double":
-        return struct.unpack("<d", _need(value, wire, FIXED64, where))[0]
+        return _finite(struct.unpack("<d", _need(value, wire, FIXED64, where))[0], where)
     number = _need(value, wire, VARINT, where)
     if kind == "bool":
         return number != 0
@@ -691,11 +693,18 @@ def _scalar(value: int | bytes, wire: int, kind: str, where: str) -> Any:
     return signed
 
 
+def _finite(value: float, where: str) -> float:
+    """Inf and NaN have no JSON form: the object could be neither stored nor served."""
+    if not math.isfinite(value):
+        raise BadRequest(f"the protobuf body is malformed: {where} is {go_float(value)}, which JSON can't hold")
+    return value
+
+
 def _packed(buf: bytes, kind: str, where: str) -> list[Any]:
     if kind == "double":
         if len(buf) % 8:
             raise BadRequest(f"the protobuf body is malformed: packed doubles of {where}")
-        return [value for (value,) in struct.iter_unpack("<d", buf)]
+        return [_finite(value, where) for (value,) in struct.iter_unpack("<d", buf)]
     out, i = [], 0
     while i < len(buf):
         number, i = _varint(buf, i)

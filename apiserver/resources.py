@@ -239,9 +239,11 @@ class Resources:
         cache = self._hint(rt, key, value, stored)
         try:
             kv = await self.store.create(key, value)
-        except StoreError as err:
+        except BaseException as err:  # failed, or cancelled: the hint would only wait for its key's next event
             cache.unhint(key, value)
-            raise storage_error(err, ctx) from err
+            if isinstance(err, StoreError):
+                raise storage_error(err, ctx) from err
+            raise
         return await self._written(ctx, kv, value, stored)
 
     @staticmethod
@@ -343,14 +345,15 @@ class Resources:
             cache = self._hint(rt, key, value, stored)
             try:
                 kv = await self.store.update(key, value, revision=revision)
-            except RevisionConflict:
+            except BaseException as err:  # failed, or cancelled: see create
                 cache.unhint(key, value)
-                if precondition_rv not in (None, ""):
-                    raise Conflict.of(rt.group, rt.plural, ctx.name) from None
-                continue
-            except StoreError as err:
-                cache.unhint(key, value)
-                raise storage_error(err, ctx) from err
+                if isinstance(err, RevisionConflict):
+                    if precondition_rv not in (None, ""):
+                        raise Conflict.of(rt.group, rt.plural, ctx.name) from None
+                    continue
+                if isinstance(err, StoreError):
+                    raise storage_error(err, ctx) from err
+                raise
             return await self._written(ctx, kv, value, stored)
         raise Conflict.of(rt.group, rt.plural, ctx.name, "too many concurrent writers; try again")
 

@@ -213,7 +213,13 @@ def validate_name(name: str, *, rule: str = "subdomain", prefix: bool = False) -
     check = NAME_RULES[rule]
     if prefix and rule != "path":
         name = _mask_trailing_dash(name)
-    return check(name)
+    messages = check(name)
+    if not messages and "\x00" in name:  # the path rule lets one through, as kube's does; no store key can hold it
+        messages = [NUL_IN_NAME]
+    return messages
+
+
+NUL_IN_NAME = "may not contain a NUL character"
 
 
 # --- JSON shape checks: clients send junk, kube answers with field errors ---
@@ -421,10 +427,11 @@ def _validate_namespace(namespace: str, namespaced: bool, path: str) -> list[Fie
         return [forbidden(f"{path}.namespace", "not allowed on this type")] if namespace else []
     if not namespace:
         return [required(f"{path}.namespace")]
-    return [invalid(f"{path}.namespace", namespace, msg) for msg in _namespace_errors(namespace)]
+    errors = _namespace_errors(namespace) if len(namespace) <= DNS1123_LABEL_MAX_LENGTH else is_dns1123_label(namespace)
+    return [invalid(f"{path}.namespace", namespace, msg) for msg in errors]
 
 
-@functools.lru_cache(maxsize=1024)  # a few namespaces take most writes
+@functools.lru_cache(maxsize=1024)  # a few namespaces take most writes (only short ones are kept)
 def _namespace_errors(namespace: str) -> tuple[str, ...]:
     return tuple(is_dns1123_label(namespace))
 

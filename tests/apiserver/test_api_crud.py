@@ -670,6 +670,16 @@ async def test_a_create_body_in_yaml_is_accepted(api: httpx.AsyncClient) -> None
     assert resp.json()["data"] == {"k": "v"}
 
 
+@pytest.mark.parametrize(("value", "go"), [(".inf", "+Inf"), ("-.inf", "-Inf"), (".nan", "NaN")])
+async def test_a_yaml_float_json_cannot_hold_is_400(api: httpx.AsyncClient, value: str, go: str) -> None:
+    """kube's YAML-to-JSON conversion fails on them (encoding/json); stored, they would read back as null."""
+    raw = f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: y\n  annotations: {{a: {value}}}\n".encode()
+    body = assert_status(await api.post(CM, content=raw, headers={"Content-Type": "application/yaml"}), 400,
+                         "BadRequest")
+    assert body["message"] == f"error converting YAML to JSON: json: unsupported value: {go}"
+    assert (await api.get(f"{CM}/y")).status_code == 404
+
+
 async def test_a_create_body_in_an_unknown_media_type_is_415(api: httpx.AsyncClient) -> None:
     resp = await api.post(CM, content=b"<x/>", headers={"Content-Type": "application/xml"})
     assert_status(resp, 415, "UnsupportedMediaType")
@@ -755,7 +765,8 @@ async def test_a_name_or_namespace_with_a_nul_is_not_found(api: httpx.AsyncClien
     assert (await api.get(CM)).json()["metadata"]["resourceVersion"] == before  # nothing written
 
 
-async def test_a_continue_token_whose_start_key_holds_a_nul_is_400(api: httpx.AsyncClient) -> None:
+async def test_a_continue_token_start_key_ends_at_its_first_nul(api: httpx.AsyncClient) -> None:
+    """kube's token holds the last key + NUL; whatever follows a NUL changes nothing, as no key holds one."""
     import base64
     import json
 
@@ -763,13 +774,46 @@ async def test_a_continue_token_whose_start_key_holds_a_nul_is_400(api: httpx.As
         await api.post(CM, json=configmap(name))
     first = (await api.get(CM, params={"limit": 1})).json()
     token = json.loads(base64.urlsafe_b64decode(first["metadata"]["continue"] + "=="))
-    assert token["start"] == "a\u0000"  # kube's form: the last key returned, then a NUL
+    assert token["start"] == "a\u0000"
 
     def with_start(start: str) -> str:
         return base64.urlsafe_b64encode(json.dumps({**token, "start": start}).encode()).decode().rstrip("=")
 
-    resp = await api.get(CM, params={"limit": 1, "continue": with_start("a\u0000b")})
-    assert resp.status_code == 400, resp.text
-    assert "invalid continue token" in resp.json()["message"]
-    page = (await api.get(CM, params={"limit": 1, "continue": with_start("a\u0000")})).json()
-    assert [i["metadata"]["name"] for i in page["items"]] == ["b"]
+    for start in ("a\u0000", "a\u0000b", "a\u0000\u0000z"):
+        page = (await api.get(CM, params={"limit": 1, "continue": with_start(start)})).json()
+        assert [i["metadata"]["name"] for i in page["items"]] == ["b"], start
+    await api.post(CM, json=configmap("d"))  # the prefix changed: the next pages come from the store
+    for start in ("a\u0000", "a\u0000b"):
+        page = (await api.get(CM, params={"limit": 5, "continue": with_start(start)})).json()
+        assert [i["metadata"]["name"] for i in page["items"]] == ["b", "c"], start
+
+
+@pytest.mark.parametrize("params", [{}, {"resourceVersion": "1", "resourceVersionMatch": "Exact"},
+                                    {"resourceVersion": "1", "limit": "5"}])
+async def test_a_list_in_a_namespace_with_a_nul_is_empty(api: httpx.AsyncClient, params: dict[str, str]) -> None:
+    await api.post(CM, json=configmap())
+    resp = await api.get("/api/v1/namespaces/default%00/configmaps", params=params)
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["items"] == []
+
+
+async def test_a_name_with_a_nul_is_refused_where_kubes_name_rule_lets_it_through(api: httpx.AsyncClient) -> None:
+    """RBAC names follow the path-segment rule, which allows a NUL; no store key can hold one: 422, nothing stored."""
+    roles = "/apis/rbac.authorization.k8s.io/v1/clusterroles"
+    before = (await api.get(roles)).json()["metadata"]["resourceVersion"]
+    for query in ("", "?dryRun=All"):
+        resp = await api.post(roles + query, json={"metadata": {"name": "a\u0000b"}, "rules": []})
+        assert resp.status_code == 422, resp.text
+        cause = resp.json()["details"]["causes"][0]
+        assert cause["field"] == "metadata.name" and cause["message"].endswith(": may not contain a NUL character")
+    resp = await api.post(roles, json={"metadata": {"generateName": "a\u0000"}, "rules": []})
+    assert resp.status_code == 422, resp.text
+    resp = await api.patch(f"{roles}/a%00b", params={"fieldManager": "t"}, content=b'{"apiVersion": '
+                           b'"rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "a\\u0000b"}}',
+                           headers={"content-type": "application/apply-patch+yaml"})
+    assert resp.status_code == 422, resp.text  # apply creates: the same validation
+    resp = await api.patch(f"{CM}/c%00", params={"fieldManager": "t"}, content=b'{"apiVersion": "v1", "kind": '
+                           b'"ConfigMap", "metadata": {"name": "c\\u0000"}}',
+                           headers={"content-type": "application/apply-patch+yaml"})
+    assert resp.status_code == 422, resp.text  # a DNS name: its own rule refuses it, as kube's does
+    assert (await api.get(roles)).json()["metadata"]["resourceVersion"] == before

@@ -283,3 +283,11 @@ def test_an_unknown_message_nested_without_end_is_refused() -> None:
 
 def test_doubles_are_read_when_a_table_has_them() -> None:
     assert protobuf._scalar(struct.pack("<d", 2.5), protobuf.FIXED64, "double", "x") == 2.5
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+def test_a_double_json_cannot_hold_is_a_bad_request(value: float) -> None:
+    with pytest.raises(BadRequest, match="JSON can't hold"):
+        protobuf._scalar(struct.pack("<d", value), protobuf.FIXED64, "double", "x")
+    with pytest.raises(BadRequest, match="JSON can't hold"):
+        protobuf._packed(struct.pack("<dd", 1.0, value), "double", "x")

@@ -458,3 +458,33 @@ def test_webhook_url_that_does_not_parse_is_required_with_the_parse_error() -> N
 
     (err,) = validate_webhook_url("https://host:notaport/", "url")
     assert err.message().startswith("url: Required value: url must be a valid URL: parse")
+
+
+def test_only_namespaces_short_enough_to_be_valid_are_memoized() -> None:
+    """Namespaces come from request bodies (embedded resources too): a long one must not be kept."""
+    from machinery import validation
+
+    validation._namespace_errors.cache_clear()
+    long = "n" * 100_000
+    errs = validation.validate_object_meta({"name": "a", "namespace": long}, namespaced=True)
+    assert [e.field for e in errs] == ["metadata.namespace"]
+    assert validation._namespace_errors.cache_info().currsize == 0
+    assert validation.validate_object_meta({"name": "a", "namespace": "ok"}, namespaced=True) == []
+    assert validation._namespace_errors.cache_info().currsize == 1
+    assert [e.field for e in validation.validate_object_meta({"name": "a", "namespace": "No"}, namespaced=True)] == [
+        "metadata.namespace"]
+
+
+@pytest.mark.parametrize(("rule", "name", "expected"), [
+    ("path", "a\x00b", ["may not contain a NUL character"]),
+    ("path", "ab", []),
+    ("subdomain", "a\x00b", None),  # its own rule refuses it, with kube's message only
+])
+def test_a_nul_in_a_name_is_refused_by_every_rule(rule: str, name: str, expected: list[str] | None) -> None:
+    from machinery.validation import validate_name
+
+    messages = validate_name(name, rule=rule)
+    if expected is None:
+        assert messages and "NUL" not in " ".join(messages)
+    else:
+        assert messages == expected
