@@ -178,7 +178,7 @@ def run(duration: float, workdir: Path) -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "raw": {
             "writes_per_s_1_row_per_commit": raw_one,
-            f"writes_per_s_{ROWS_PER_BATCH}_rows_per_commit": raw_batch,  # the keys of the 256 store writers
+            f"writes_per_s_{ROWS_PER_BATCH}_rows_per_commit_same_keys": raw_batch,  # the 256 store writers' keys
             f"writes_per_s_{ROWS_PER_BATCH}_rows_per_commit_sequential_keys": raw_sequential,
             "reads_per_s": raw_read,
         },
@@ -205,7 +205,7 @@ def run(duration: float, workdir: Path) -> dict[str, Any]:
 def report(results: dict[str, Any]) -> str:
     raw = results["raw"]
     one = raw["writes_per_s_1_row_per_commit"]
-    batch = raw[f"writes_per_s_{ROWS_PER_BATCH}_rows_per_commit"]
+    batch = raw[f"writes_per_s_{ROWS_PER_BATCH}_rows_per_commit_same_keys"]
     lines = [
         f"Store vs raw sqlite3 {results['sqlite']} (WAL, synchronous=NORMAL), 1 KiB values, "
         f"{results['duration_s']:g} s per figure, python {results['python']}, {results['cpus']} CPUs",

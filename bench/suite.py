@@ -609,7 +609,7 @@ def build_rows(r: dict[str, Any], s: Sizes) -> list[dict[str, Any]]:
         f"2.5 x JSON ({g['json_bytes'] / MIB:.1f} MiB) + 100", "≤ 1.0x budget", g["rss_bytes"] <= budget)
     st7 = r["store"]
     raw = st7["raw"]
-    batch = raw["writes_per_s_100_rows_per_commit"]
+    batch = raw["writes_per_s_100_rows_per_commit_same_keys"]
     for c, fig in st7["store"].items():
         t = st7["target"]
         last = c == max(st7["store"], key=int)
