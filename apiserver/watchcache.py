@@ -144,27 +144,15 @@ class Watcher:
     def view(self, event: CacheEvent) -> Item | None:
         return view(self.filter, event)
 
-    def offer(self, event: CacheEvent) -> None:
-        item = self.view(event)
-        if item is not None:
-            self.push(item)
-
-    def push(self, item: Item) -> None:
-        if len(self.events) >= WATCHER_BUFFER:
-            self.close()
-            return
-        self.events.append(item)
-        self.wake.set()
-
     def queue(self, item: Item, pending: list[Watcher]) -> None:
-        """As push, but the wake-up is left to the cache (it joins `pending` when its queue was empty)."""
+        """Queue an event; a watcher too far behind is closed. The wake-up is left to the cache: the
+        watcher joins `pending` when its queue was empty."""
         events = self.events
         if len(events) >= WATCHER_BUFFER:
             self.close()
-        elif events:
-            events.append(item)
-        else:
-            events.append(item)
+            return
+        events.append(item)
+        if len(events) == 1:
             pending.append(self)
 
     def close(self) -> None:

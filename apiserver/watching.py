@@ -23,7 +23,7 @@ from starlette.types import Receive, Scope, Send
 from apiserver.listing import Selection
 from apiserver.objects import Obj
 from apiserver.registry import ResourceType
-from apiserver.watchcache import CacheEvent, Item, WatchCache
+from apiserver.watchcache import CacheEvent, Item, WatchCache, view
 from machinery import ApiError, Timeout
 
 BOOKMARK_INTERVAL = 60.0  # kube sends a bookmark about once a minute (cache_watcher.go)
@@ -173,11 +173,7 @@ async def stream(
         except ApiError as err:
             yield error_line(err)
             return
-        probe = cache.add_watcher(selected)
-        cache.remove_watcher(probe)
-        for ev in history:
-            probe.offer(ev)
-        start = list(probe.events)
+        start = [item for ev in history if (item := view(selected, ev)) is not None]
         snapshot_rev = cache.revision
     watcher = cache.add_watcher(selected, key=None if sel.filtered else prefix)
     # --------------------------------------------------------------------------------------

@@ -186,6 +186,23 @@ async def test_a_watch_from_a_resource_version_replays_exactly_the_later_changes
     assert revisions[0] > int(start)
 
 
+async def test_a_watch_replays_more_history_than_a_watcher_may_have_unread(
+    live_server: str, client: httpx.AsyncClient
+) -> None:
+    """The replay is the watch's start, not its queue: every remembered change comes, however many."""
+    from apiserver.watchcache import WATCHER_BUFFER
+
+    start = await list_rv(client)
+    count = WATCHER_BUFFER + 300
+    for i in range(0, count, 100):
+        await asyncio.gather(*(create(client, f"c{j}") for j in range(i, min(i + 100, count))))
+    async with watch(live_server, CM, resourceVersion=start, timeoutSeconds=2) as stream:
+        events = await stream.until_end(timeout=20)
+    assert sorted(name for _, name in summary(events)) == sorted(f"c{j}" for j in range(count))
+    revisions = [rv(e) for e in events]
+    assert revisions == sorted(set(revisions))
+
+
 async def test_a_watch_from_a_resource_version_is_exclusive(live_server: str, client: httpx.AsyncClient) -> None:
     a = await create(client, "a")
     async with watch(live_server, CM, resourceVersion=a["metadata"]["resourceVersion"], timeoutSeconds=1) as stream:
