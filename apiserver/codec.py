@@ -94,8 +94,8 @@ def check_size(body: bytes) -> None:
 def decode(body: bytes, content_type: str | None) -> Any:
     """A request body as plain data; malformed input is 400 with the decoder's reason."""
     check_size(body)
-    media = JSON if content_type is None or content_type == JSON else content_type.split(";")[0].strip().lower()
-    if media in (JSON, "", "*/*") or media.endswith("+json"):
+    media = _media(content_type)
+    if _is_json(media):
         try:
             return orjson.loads(body)
         except orjson.JSONDecodeError as err:
@@ -135,16 +135,18 @@ def checked(obj: Obj) -> Obj:
     return obj
 
 
-def _json(content_type: str | None) -> bool:
-    if content_type is None or content_type == JSON:
-        return True
-    media = content_type.split(";")[0].strip().lower()
+def _media(content_type: str | None) -> str:
+    """The media type of a Content-Type, without parameters (JSON when absent)."""
+    return JSON if content_type is None or content_type == JSON else content_type.split(";")[0].strip().lower()
+
+
+def _is_json(media: str) -> bool:
     return media in (JSON, "", "*/*") or media.endswith("+json")
 
 
 def decode_object(body: bytes, content_type: str | None) -> Obj:
     data = decode(body, content_type)
-    if body.count(b"{") + body.count(b"[") > MAX_DEPTH or not _json(content_type):
+    if body.count(b"{") + body.count(b"[") > MAX_DEPTH or not _is_json(_media(content_type)):
         check_depth(data)  # fewer brackets than the bound (braces in strings only add): can't be too deep
     if not isinstance(data, dict):
         raise BadRequest(f"the body of the request must be a JSON object, not {type(data).__name__}")

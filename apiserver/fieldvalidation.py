@@ -158,15 +158,7 @@ def _no_duplicates(raw: bytes, obj: Any) -> bool:
     """
     if not isinstance(obj, dict) or b'\\"' in raw:
         return False
-    members, stack = 0, [obj]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, dict):
-            members += len(value)
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
-    return len(_KEY_END.findall(raw)) == members
+    return len(_KEY_END.findall(raw)) == _known_members(obj, None, False)  # no schema: every member counts
 
 
 class _Found:

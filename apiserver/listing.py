@@ -163,20 +163,9 @@ async def list_objects(res: Resources, ctx: Ctx, query: Mapping[str, str]) -> Ob
         if rv_raw not in ("", "0"):
             raise BadRequest("specifying resource version is not allowed when using continue")
         revision, after = decode_continue(token, prefix)
-        cache = res.cache(rt)
-        await cache.ready()
-        if _unchanged_since(res, cache, prefix, revision):
-            items, next_key, remaining = _from_cache(cache.objects, cache.sorted_keys(), prefix, sel, limit, after)
-        else:
-            items, next_key, remaining = await _from_store(res, ctx, sel, prefix, revision, after, limit,
-                                                           continuing=True)
+        items, next_key, remaining = await _snapshot(res, ctx, sel, prefix, revision, after, limit, continuing=True)
     elif match == "Exact" or (limit and rv and match == ""):
-        cache = res.cache(rt)
-        await cache.ready()
-        if _unchanged_since(res, cache, prefix, rv):
-            items, next_key, remaining = _from_cache(cache.objects, cache.sorted_keys(), prefix, sel, limit)
-        else:
-            items, next_key, remaining = await _from_store(res, ctx, sel, prefix, rv, "", limit, continuing=False)
+        items, next_key, remaining = await _snapshot(res, ctx, sel, prefix, rv, "", limit, continuing=False)
         revision = rv
     else:
         cache = res.cache(rt)
@@ -192,6 +181,18 @@ async def list_objects(res: Resources, ctx: Ctx, query: Mapping[str, str]) -> Ob
         if remaining is not None and not sel.filtered:
             meta["remainingItemCount"] = remaining
     return {"kind": rt.list_kind, "apiVersion": rt.api_version, "metadata": meta, "items": items}
+
+
+async def _snapshot(
+    res: Resources, ctx: Ctx, sel: Selection, prefix: str, revision: int, after: str, limit: int, *, continuing: bool
+) -> tuple[list[Obj], str | None, int | None]:
+    """A page of the list as it was at `revision`: from the cache while nothing under the prefix has changed
+    since (see _unchanged_since), else from the store."""
+    cache = res.cache(ctx.rt)
+    await cache.ready()
+    if _unchanged_since(res, cache, prefix, revision):
+        return _from_cache(cache.objects, cache.sorted_keys(), prefix, sel, limit, after)
+    return await _from_store(res, ctx, sel, prefix, revision, after, limit, continuing=continuing)
 
 
 def _unchanged_since(res: Resources, cache: WatchCache, prefix: str, revision: int) -> bool:

@@ -8,6 +8,7 @@ write waits for before it is acknowledged, so a client always reads its own writ
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -235,16 +236,11 @@ class Resources:
                 raise AlreadyExists.of(rt.group, rt.plural, ctx.name)
             return obj
         key = rt.key(ctx.namespace, ctx.name)
-        value, stored = self._encode(ctx, obj if rt.crd is None else await self._to_storage(rt, obj))
-        cache = self._hint(rt, key, value, stored)
         try:
-            kv = await self.store.create(key, value)
-        except BaseException as err:  # failed, or cancelled: the hint would only wait for its key's next event
-            cache.unhint(key, value)
-            if isinstance(err, StoreError):
-                raise storage_error(err, ctx) from err
-            raise
-        return await self._written(ctx, kv, value, stored)
+            return await self._write(ctx, key, obj if rt.crd is None else await self._to_storage(rt, obj),
+                                     self.store.create)
+        except StoreError as err:
+            raise storage_error(err, ctx) from err
 
     @staticmethod
     def _set_namespace(ctx: Ctx, meta: Obj) -> None:
@@ -274,19 +270,21 @@ class Resources:
             raise _too_large(ctx)
         return value, stored
 
-    def _hint(self, rt: ResourceType, key: str, value: bytes, stored: Obj) -> WatchCache:
-        cache = self.cache(rt)
-        cache.hint(key, value, stored)
-        return cache
-
-    async def _written(self, ctx: Ctx, kv: KeyValue, value: bytes, stored: Obj) -> Obj:
-        """The object a write stored, once the cache has it: `stored` itself when the cache took it (see
-        WatchCache.hint), saving two decodes of what was just encoded; else the store's value, decoded.
+    async def _write(self, ctx: Ctx, key: str, obj: Obj, write: Callable[[str, bytes], Awaitable[KeyValue]]) -> Obj:
+        """Store `obj` with `write` (the store's create, or its update at a revision) and return the object
+        stored, once the cache has it: `obj` itself when the cache took it (WatchCache.hint), which saves
+        two decodes of what was just encoded; else the store's value, decoded. Store errors pass through.
 
         Like `get`'s, the object returned may be the cache's own: callers read it, never change it.
         """
-        await self._acknowledge(ctx, kv)
-        self.cache(ctx.rt).unhint(kv.key, value)  # left unused if the cache (re)loaded the write instead
+        value, stored = self._encode(ctx, obj)
+        cache = self.cache(ctx.rt)
+        cache.hint(key, value, stored)
+        try:
+            kv = await write(key, value)
+            await self._acknowledge(ctx, kv)
+        finally:  # written, failed or cancelled: the hint is used or useless now
+            cache.unhint(key, value)
         if (stored.get("metadata") or {}).get("resourceVersion") != str(kv.mod_revision):
             stored = objects.from_kv(kv)
         return stored if ctx.rt.crd is None else await self._to_request(ctx.rt, stored)
@@ -341,20 +339,15 @@ class Resources:
                 except _Retry:
                     continue
             key = rt.key(ctx.namespace, ctx.name)
-            value, stored = self._encode(ctx, await self._to_storage(rt, new))
-            cache = self._hint(rt, key, value, stored)
             try:
-                kv = await self.store.update(key, value, revision=revision)
-            except BaseException as err:  # failed, or cancelled: see create
-                cache.unhint(key, value)
-                if isinstance(err, RevisionConflict):
-                    if precondition_rv not in (None, ""):
-                        raise Conflict.of(rt.group, rt.plural, ctx.name) from None
-                    continue
-                if isinstance(err, StoreError):
-                    raise storage_error(err, ctx) from err
-                raise
-            return await self._written(ctx, kv, value, stored)
+                return await self._write(ctx, key, await self._to_storage(rt, new),
+                                         functools.partial(self.store.update, revision=revision))
+            except RevisionConflict:
+                if precondition_rv not in (None, ""):
+                    raise Conflict.of(rt.group, rt.plural, ctx.name) from None
+                continue
+            except StoreError as err:
+                raise storage_error(err, ctx) from err
         raise Conflict.of(rt.group, rt.plural, ctx.name, "too many concurrent writers; try again")
 
     async def _prepare_update(self, ctx: Ctx, new: Obj, old: Obj) -> Obj:

@@ -3,9 +3,10 @@
 Keys are strings without NUL, values opaque bytes. One global revision numbers every write, strictly
 increasing and never reused. Errors are storage-level; the API layer maps them to Status.
 
-No key holds a NUL: PostgreSQL's text can't, so every backend alike refuses to write one (ValueError), a
-get of one finds nothing, a prefix with one matches nothing, and a start-after key ends at its first NUL
-(the keys after "a\0b" are those after "a"). The API server refuses such names before they get here.
+No key holds a NUL: PostgreSQL's text can't, so every backend alike refuses to write or watch one
+(ValueError), a get of one finds nothing, a range or count under a prefix with one finds nothing, and a
+start-after key ends at its first NUL (the keys after "a\0b" are those after "a"). The API server refuses
+such names before they get here.
 """
 
 from __future__ import annotations

@@ -476,8 +476,7 @@ class SQLStore:
         acks: list[tuple[asyncio.Future[KeyValue], KeyValue]] = []
         for (op, key, value, _, fut), result in zip(writes, outcome, strict=True):
             if isinstance(result, StoreError):
-                if not fut.done():
-                    fut.set_exception(result)
+                _resolve(fut, None, result)
                 continue
             rev, create, prev = result
             if op == _DELETE:
@@ -498,8 +497,7 @@ class SQLStore:
         # After publishing: the watchers' wake-ups are queued first, so a subscriber such as the apiserver's
         # watch cache has applied the batch before any writer resumes (its wait for the cache is then free).
         for fut, ack in acks:
-            if not fut.done():
-                fut.set_result(ack)
+            _resolve(fut, ack, None)
 
     def _publish(self, events: list[Event]) -> None:
         for sub in self._subs:

@@ -1,4 +1,4 @@
-"""Writes hand the watch cache the object they encoded (WatchCache.hint, Resources._encode/_hint/_written).
+"""Writes hand the watch cache the object they encoded (WatchCache.hint, Resources._encode/_write).
 
 The cache keeps a write's own object only when the event carries that very bytes object; any other
 event for the key, or a failed write, drops the hint, and the cache then decodes the store's value.
@@ -146,7 +146,7 @@ async def test_a_create_hands_the_cache_the_object_it_encoded(setup: Setup, monk
     cached = cache.objects[KEY]
     assert cached is stored  # the very dict the write encoded
     assert spy.cache_decoded(KEY) == 0  # the cache did not decode this write's value
-    assert spy.server_decoded(KEY) == 0  # nor did the answer (_written kept `stored`)
+    assert spy.server_decoded(KEY) == 0  # nor did the answer (_write kept `stored`)
     assert KEY not in cache._hints
 
     body = resp.json()
