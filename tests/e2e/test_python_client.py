@@ -195,6 +195,23 @@ def test_watch_resumed_from_a_resource_version_sees_every_later_change_once(
     assert elapsed < WATCH_SECONDS + WATCH_GRACE, "the server did not end the watch at timeoutSeconds"
 
 
+def test_a_watch_resumed_after_more_changes_than_a_watcher_may_queue_gets_them_all(
+    k8s: client.ApiClient, namespace: str
+) -> None:
+    """A controller reconnecting after a burst resumes from its last resourceVersion: nothing may be skipped."""
+    from apiserver.watchcache import WATCHER_BUFFER
+
+    core = client.CoreV1Api(k8s)
+    since = core.list_namespaced_config_map(namespace).metadata.resource_version
+    count = WATCHER_BUFFER + 200
+    for i in range(count):
+        core.create_namespaced_config_map(namespace, configmap(f"burst-{i}"))
+    stream = watch.Watch().stream(core.list_namespaced_config_map, namespace, resource_version=since,
+                                  timeout_seconds=2, _request_timeout=2 + WATCH_GRACE)
+    names = [event["raw_object"]["metadata"]["name"] for event in stream]
+    assert names == [f"burst-{i}" for i in range(count)]
+
+
 def test_replace_with_a_stale_resource_version_is_a_conflict(k8s: client.ApiClient, namespace: str) -> None:
     core = client.CoreV1Api(k8s)
     core.create_namespaced_config_map(namespace, configmap("contended", {"v": "0"}))
