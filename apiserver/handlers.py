@@ -18,8 +18,8 @@ from starlette.responses import Response, StreamingResponse
 import machinery
 from apiserver import codec, crdcolumns, fieldvalidation, objects, tables
 from apiserver.builtins import printers
-from apiserver.listing import is_true, list_objects, selection, watch_params
-from apiserver.messages import Reply
+from apiserver.listing import Listed, is_true, list_objects, selection, watch_params
+from apiserver.messages import JoinedReply, Reply
 from apiserver.objects import Obj
 from apiserver.registry import ResourceType
 from apiserver.requestinfo import RequestInfo
@@ -97,14 +97,22 @@ class Call:
                                     headers=headers, conditions=printers.conditions_for(rt.group, rt.plural),
                                     type_name=tables.go_type(rt.group, rt.kind, custom=rt.schema is not None))
 
-    async def render_list(self, listed: Obj) -> Obj:
-        listed["items"] = await self.res.convert(self.ctx.rt, listed["items"], self.ctx.rt.version)
+    async def render_list(self, listed: Listed) -> Response:
+        """A list in the shape the client asked for; as plain JSON of the cache's objects, from their kept
+        encodings."""
+        obj, rt = listed.obj, self.ctx.rt
+        items = obj["items"]
+        obj["items"] = await self.res.convert(rt, items, rt.version)
         if self.output.kind == "object":
-            return listed
-        rt = self.ctx.rt
-        return tables.render_list(listed, self.output, columns_for(rt), include=tables.include_object(self.query),
-                                  conditions=printers.conditions_for(rt.group, rt.plural),
-                                  type_name=tables.go_type(rt.group, rt.list_kind, custom=rt.schema is not None))
+            parts = listed.items_json() if obj["items"] is items and self.media == codec.JSON else None
+            if parts is None:
+                return self.respond(obj)
+            head = orjson.dumps({k: v for k, v in obj.items() if k != "items"})
+            return self.warned(JoinedReply(head[:-1] + b',"items":[', parts, b"]}", 200, self.output.content_type))
+        return self.respond(tables.render_list(
+            obj, self.output, columns_for(rt), include=tables.include_object(self.query),
+            conditions=printers.conditions_for(rt.group, rt.plural),
+            type_name=tables.go_type(rt.group, rt.list_kind, custom=rt.schema is not None)))
 
     async def present(self, obj: Obj) -> Obj:
         """The object at the requested version (CRD versions share one storage; see Resources.convert)."""
@@ -113,7 +121,9 @@ class Call:
         return (await self.res.convert(self.ctx.rt, [obj], self.ctx.rt.version))[0]
 
     def respond(self, data: Any, status: int = 200) -> Response:
-        response = Reply(codec.encode(data, self.media), status, self.output.content_type)
+        return self.warned(Reply(codec.encode(data, self.media), status, self.output.content_type))
+
+    def warned(self, response: Reply) -> Reply:
         for text in [*self.warnings, *self.ctx.warnings]:
             response.headers.append("Warning", f'299 - "{_header_safe(text)}"')
         return response
@@ -209,7 +219,7 @@ async def get(call: Call) -> Response:
 
 
 async def list_(call: Call) -> Response:
-    return call.respond(await call.render_list(await list_objects(call.res, call.ctx, call.query)))
+    return await call.render_list(await list_objects(call.res, call.ctx, call.query))
 
 
 async def watch(call: Call) -> Response:
@@ -401,8 +411,8 @@ async def delete_collection(call: Call) -> Response:
         options = codec.decode_object(body, call.request.headers.get("content-type"))
     body_dry_run = options.get("dryRun")
     dry = dry_run(call) or dry_run(call, body_dry_run if isinstance(body_dry_run, list) else [])
-    listed = await list_objects(call.res, call.ctx, {k: v for k, v in call.query.items()
-                                                     if k in ("labelSelector", "fieldSelector")})
+    listed = (await list_objects(call.res, call.ctx, {k: v for k, v in call.query.items()
+                                                      if k in ("labelSelector", "fieldSelector")})).obj
     deleted = []
     for item in listed["items"]:
         meta = item["metadata"]

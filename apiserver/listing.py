@@ -149,7 +149,24 @@ def _revision_param(query: Mapping[str, str], name: str = "resourceVersion") -> 
     return value
 
 
-async def list_objects(res: Resources, ctx: Ctx, query: Mapping[str, str]) -> Obj:
+@dataclass(slots=True)
+class Listed:
+    """A list answer: the List object, and when its items are the cache's current objects, the cache and
+    their positions, so that a JSON answer can join their kept encodings (WatchCache.encoded)."""
+
+    obj: Obj
+    cache: WatchCache | None = None
+    at: slice | list[int] | None = None  # the items' positions in cache.ordered()
+    revision: int = 0  # the cache's, when they were taken
+
+    def items_json(self) -> list[bytes] | None:
+        """The items' JSON from the cache, or None when they are not (or no longer) its current objects."""
+        if self.cache is None or self.at is None or self.cache.revision != self.revision:
+            return None
+        return self.cache.encoded(self.at)
+
+
+async def list_objects(res: Resources, ctx: Ctx, query: Mapping[str, str]) -> Listed:
     rt = ctx.rt
     sel = selection(rt, ctx.namespace, query)
     limit = parse_limit(query)
@@ -159,39 +176,50 @@ async def list_objects(res: Resources, ctx: Ctx, query: Mapping[str, str]) -> Ob
     match = query.get("resourceVersionMatch") or ""
     prefix = rt.prefix(ctx.namespace)
     token = query.get("continue") or ""
+    cache = res.cache(rt)
     if token:
         if rv_raw not in ("", "0"):
             raise BadRequest("specifying resource version is not allowed when using continue")
         revision, after = decode_continue(token, prefix)
-        items, next_key, remaining = await _snapshot(res, ctx, sel, prefix, revision, after, limit, continuing=True)
+        page = await _snapshot(res, ctx, sel, prefix, revision, after, limit, continuing=True)
     elif match == "Exact" or (limit and rv and match == ""):
-        items, next_key, remaining = await _snapshot(res, ctx, sel, prefix, rv, "", limit, continuing=False)
+        page = await _snapshot(res, ctx, sel, prefix, rv, "", limit, continuing=False)
         revision = rv
     else:
-        cache = res.cache(rt)
         if rv:
             await cache.wait_for(rv)
         else:
             await cache.ready()
         revision = cache.revision
-        items, next_key, remaining = _from_cache(cache.objects, cache.sorted_keys(), prefix, sel, limit)
+        page = _from_cache(cache, prefix, sel, limit)
     meta: Obj = {"resourceVersion": str(revision)}
-    if next_key is not None:
-        meta["continue"] = encode_continue(revision, next_key, prefix)
-        if remaining is not None and not sel.filtered:
-            meta["remainingItemCount"] = remaining
-    return {"kind": rt.list_kind, "apiVersion": rt.api_version, "metadata": meta, "items": items}
+    if page.next_key is not None:
+        meta["continue"] = encode_continue(revision, page.next_key, prefix)
+        if page.remaining is not None and not sel.filtered:
+            meta["remainingItemCount"] = page.remaining
+    obj = {"kind": rt.list_kind, "apiVersion": rt.api_version, "metadata": meta, "items": page.items}
+    if page.at is None:
+        return Listed(obj)
+    return Listed(obj, cache, page.at, cache.revision)
+
+
+@dataclass(slots=True)
+class Page:
+    items: list[Obj]
+    next_key: str | None = None  # the last key of a page that has more after it
+    remaining: int | None = None  # how many keys follow it
+    at: slice | list[int] | None = None  # the items' positions in the cache's ordered(), when from there
 
 
 async def _snapshot(
     res: Resources, ctx: Ctx, sel: Selection, prefix: str, revision: int, after: str, limit: int, *, continuing: bool
-) -> tuple[list[Obj], str | None, int | None]:
+) -> Page:
     """A page of the list as it was at `revision`: from the cache while nothing under the prefix has changed
     since (see _unchanged_since), else from the store."""
     cache = res.cache(ctx.rt)
     await cache.ready()
     if _unchanged_since(res, cache, prefix, revision):
-        return _from_cache(cache.objects, cache.sorted_keys(), prefix, sel, limit, after)
+        return _from_cache(cache, prefix, sel, limit, after)
     return await _from_store(res, ctx, sel, prefix, revision, after, limit, continuing=continuing)
 
 
@@ -210,34 +238,34 @@ def _unchanged_since(res: Resources, cache: WatchCache, prefix: str, revision: i
     return True
 
 
-def _from_cache(
-    objs: dict[str, Obj], keys: list[str], prefix: str, sel: Selection, limit: int, after: str = ""
-) -> tuple[list[Obj], str | None, int | None]:
+def _from_cache(cache: WatchCache, prefix: str, sel: Selection, limit: int, after: str = "") -> Page:
+    ordered = cache.ordered()
+    keys, objs = ordered.keys, ordered.objs
     lo = bisect.bisect_left(keys, prefix)
     if after:
         lo = max(lo, bisect.bisect_right(keys, after))
     hi = bisect.bisect_left(keys, prefix[:-1] + chr(ord(prefix[-1]) + 1)) if prefix else len(keys)
     if not sel.filtered:  # every key under the prefix is selected: a slice, no per-object test
         end = min(hi, lo + limit) if limit else hi
-        page = list(map(objs.__getitem__, keys[lo:end]))
-        return (page, keys[end - 1], hi - end) if end < hi else (page, None, None)
+        page = Page(objs[lo:end], at=slice(lo, end))
+        if end < hi:
+            page.next_key, page.remaining = keys[end - 1], hi - end
+        return page
     match = sel.matcher()
-    items: list[Obj] = []
+    found: list[int] = []
     for i in range(lo, hi):
-        key = keys[i]
-        obj = objs[key]
-        if match(key, obj):
-            items.append(obj)
-            if limit and len(items) == limit:
+        if match(keys[i], objs[i]):
+            found.append(i)
+            if limit and len(found) == limit:
                 if i + 1 < hi:
-                    return items, key, hi - i - 1
+                    return Page([objs[j] for j in found], keys[i], hi - i - 1, found)
                 break
-    return items, None, None
+    return Page([objs[j] for j in found], at=found)
 
 
 async def _from_store(
     res: Resources, ctx: Ctx, sel: Selection, prefix: str, revision: int, after: str, limit: int, *, continuing: bool
-) -> tuple[list[Obj], str | None, int | None]:
+) -> Page:
     match = sel.matcher()
     items: list[Obj] = []
     try:
@@ -249,11 +277,11 @@ async def _from_store(
                 if match(kv.key, obj):
                     items.append(obj)
             if not more:
-                return items, None, None
+                return Page(items)
             after = kvs[-1].key
             if limit and len(items) >= limit:
                 remaining = await res.store.count(prefix, revision=revision, after=after)
-                return items, after, remaining
+                return Page(items, after, remaining)
     except Compacted as err:
         if continuing:
             raise Expired(EXPIRED_CONTINUE) from None

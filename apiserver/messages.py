@@ -85,3 +85,32 @@ class Reply(Response):
             if len(_MEDIA_HEADERS) < 64:  # the few types served (JSON, YAML, Table and metadata variants)
                 _MEDIA_HEADERS[media_type] = media
         self.raw_headers = [(b"content-length", str(len(body)).encode()), (b"content-type", media)]
+
+
+# A joined body goes out in pieces of about this size, each joined while the kernel moves the one
+# before (uvicorn waits only when its own buffer is full), rather than all joined first and then sent.
+PIECE = 1 << 20
+
+
+class JoinedReply(Reply):
+    """A JSON body that is `head`, then `parts` joined by commas, then `tail`: a list answer made of its
+    items' kept encodings (WatchCache.encoded), sent in pieces of about PIECE bytes."""
+
+    def __init__(self, head: bytes, parts: list[bytes], tail: bytes, status_code: int, media_type: str) -> None:
+        super().__init__(b"", status_code, media_type)
+        size = sum(map(len, parts))
+        length = len(head) + size + max(len(parts) - 1, 0) + len(tail)
+        self.raw_headers[0] = (b"content-length", str(length).encode())
+        self.head, self.parts, self.tail = head, parts, tail
+        self.step = max(1, PIECE * len(parts) // size) if size else 1  # parts per piece
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        await send({"type": "http.response.body", "body": self.head, "more_body": True})
+        parts, step = self.parts, self.step
+        for i in range(0, len(parts), step):
+            piece = parts[i:i + step]
+            if i:
+                piece.insert(0, b"")  # the comma after the piece before
+            await send({"type": "http.response.body", "body": b",".join(piece), "more_body": True})
+        await send({"type": "http.response.body", "body": self.tail})

@@ -9,6 +9,7 @@ its last resourceVersion), so one slow client never slows the others or grows me
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import heapq
 import itertools
@@ -42,6 +43,25 @@ MAX_WAKE_INTERVAL = 0.05
 # A feed forgets the events all its watchers have read in steps of this many, not every round
 # (its items are references to events the history keeps anyway).
 FEED_TRIM = 1024
+# The JSON of current objects, once a list has encoded it, is kept for the next lists (which join it
+# instead of encoding every item again), up to this many bytes over all resources; an object that
+# changes or goes drops its own. 64 MiB holds about 60k ConfigMaps of 1 KiB.
+JSON_BUDGET = 64 << 20
+
+
+def exact(data: bytes) -> bytes:
+    """A copy of orjson's result the size of its content: orjson over-allocates (~8 KiB for 1 KiB)."""
+    return bytes(memoryview(data))
+
+
+class JsonBudget:
+    """The bytes of kept JSON, shared by every resource's cache."""
+
+    __slots__ = ("limit", "used")
+
+    def __init__(self, limit: int = JSON_BUDGET) -> None:
+        self.limit = limit
+        self.used = 0
 
 
 @dataclass(slots=True)
@@ -56,8 +76,7 @@ class CacheEvent:
     def json(self) -> bytes:
         """The object encoded once, whoever asks first; shared by every watcher."""
         if self._json is None:
-            # a copy: orjson's result over-allocates (~16 KiB for a 1 KiB object) and the history keeps it
-            self._json = bytes(memoryview(orjson.dumps(self.obj)))
+            self._json = exact(orjson.dumps(self.obj))  # the history keeps it
         return self._json
 
 
@@ -209,11 +228,27 @@ class Feed:
         return woken
 
 
+@dataclass(slots=True)
+class Ordered:
+    """The cache's objects in key order, as parallel lists: a list is a slice of them. Built when first
+    needed after a key came or went; while only objects change, they are updated in place."""
+
+    keys: list[str]
+    objs: list[Obj]
+    json: list[bytes | None]  # each object's kept JSON (WatchCache._json), None where none is kept
+
+    def at(self, key: str) -> int | None:
+        i = bisect.bisect_left(self.keys, key)
+        return i if i < len(self.keys) and self.keys[i] == key else None
+
+
 class WatchCache:
-    def __init__(self, store: Store, prefix: str) -> None:
+    def __init__(self, store: Store, prefix: str, budget: JsonBudget | None = None) -> None:
         self.store = store
         self.prefix = prefix
         self.objects: dict[str, Obj] = {}
+        self._json: dict[str, bytes] = {}  # the kept JSON of objects (see encoded)
+        self._budget = budget or JsonBudget()
         self.revision = 0
         self.history: deque[CacheEvent] = deque(maxlen=HISTORY)
         self.oldest = 0  # events after this revision are all in history
@@ -222,7 +257,7 @@ class WatchCache:
         self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []  # heap by revision
         self._tiebreak = itertools.count()
         self._task: asyncio.Task[None] | None = None
-        self._sorted_keys: list[str] | None = None
+        self._ordered: Ordered | None = None
         self.closing = False
         self._plain: set[Watcher] = set()  # the watchers with their own queue (no feed)
         self.feeds: dict[str, Feed] = {}
@@ -264,7 +299,9 @@ class WatchCache:
     async def _load_and_follow(self) -> None:
         items, revision, _ = await self.store.range(self.prefix)
         self.objects = {kv.key: from_kv(kv) for kv in items}
-        self._sorted_keys = None
+        self._ordered = None
+        self._budget.used -= sum(map(len, self._json.values()))
+        self._json.clear()
         self.history.clear()
         self.oldest = self.revision = revision
         self._notify()
@@ -279,12 +316,16 @@ class WatchCache:
     def _apply(self, event: Event) -> None:
         key = event.kv.key
         prev = self.objects.get(key)
+        kept = self._json.pop(key, None)
+        if kept is not None:
+            self._budget.used -= len(kept)
+        ordered = self._ordered
         if event.type == "DELETE":
             self._hints.pop(key, None)
             base = event.prev.value if event.prev else b"{}"
             obj = from_storage(base, event.revision)
             self.objects.pop(key, None)
-            self._sorted_keys = None
+            self._ordered = None
             ce = CacheEvent("DELETED", key, obj, prev, event.revision)
         else:
             hinted = self._hints.pop(key, None)
@@ -294,7 +335,10 @@ class WatchCache:
             else:
                 obj = from_kv(event.kv)
             if prev is None:
-                self._sorted_keys = None
+                self._ordered = None
+            elif ordered is not None and (i := ordered.at(key)) is not None:
+                ordered.objs[i] = obj
+                ordered.json[i] = None
             self.objects[key] = obj
             ce = CacheEvent("MODIFIED" if prev is not None else "ADDED", key, obj, prev, event.revision)
         if len(self.history) == self.history.maxlen:
@@ -385,10 +429,34 @@ class WatchCache:
         finally:
             timer.cancel()
 
+    def ordered(self) -> Ordered:
+        """The objects in key order (see Ordered); read it with no await in between, as it changes."""
+        ordered = self._ordered
+        if ordered is None:
+            keys = sorted(self.objects)
+            ordered = self._ordered = Ordered(keys, list(map(self.objects.__getitem__, keys)),
+                                              list(map(self._json.get, keys)))
+        return ordered
+
     def sorted_keys(self) -> list[str]:
-        if self._sorted_keys is None:
-            self._sorted_keys = sorted(self.objects)
-        return self._sorted_keys
+        return self.ordered().keys
+
+    def encoded(self, at: slice | list[int]) -> list[bytes]:
+        """The JSON of the objects at these positions of `ordered()`, which must not have changed since they
+        were taken: kept from earlier lists, else encoded now and kept while the budget allows."""
+        ordered = self.ordered()
+        kept = ordered.json
+        out = kept[at] if isinstance(at, slice) else [kept[i] for i in at]
+        if not all(out):
+            positions = range(len(kept))[at] if isinstance(at, slice) else at
+            budget = self._budget
+            for n, i in enumerate(positions):
+                if out[n] is None:
+                    data = out[n] = exact(orjson.dumps(ordered.objs[i]))
+                    if budget.used + len(data) <= budget.limit:
+                        kept[i] = self._json[ordered.keys[i]] = data
+                        budget.used += len(data)
+        return out  # type: ignore[return-value]  # no None left
 
     def events_after(self, revision: int) -> list[CacheEvent]:
         """History after `revision`; Expired when it is older than what the cache remembers."""
@@ -434,11 +502,12 @@ class Caches:
         self.store = store
         self._caches: dict[str, WatchCache] = {}
         self.closing = False
+        self.budget = JsonBudget()
 
     def get(self, prefix: str) -> WatchCache:
         cache = self._caches.get(prefix)
         if cache is None:
-            cache = self._caches[prefix] = WatchCache(self.store, prefix)
+            cache = self._caches[prefix] = WatchCache(self.store, prefix, self.budget)
             cache.closing = self.closing
             cache.start()
         return cache
