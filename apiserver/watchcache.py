@@ -45,8 +45,8 @@ MAX_WAKE_INTERVAL = 0.05
 FEED_TRIM = 1024
 # The JSON of current objects, once a list has encoded it, is kept for the next lists (which join it
 # instead of encoding every item again), up to this many bytes over all resources; an object that
-# changes or goes drops its own. 64 MiB holds about 60k ConfigMaps of 1 KiB.
-JSON_BUDGET = 64 << 20
+# changes or goes drops its own. 32 MiB holds about 30k ConfigMaps of 1 KiB.
+JSON_BUDGET = 32 << 20
 
 
 def exact(data: bytes) -> bytes:
@@ -322,8 +322,10 @@ class WatchCache:
         ordered = self._ordered
         if event.type == "DELETE":
             self._hints.pop(key, None)
-            base = event.prev.value if event.prev else b"{}"
-            obj = from_storage(base, event.revision)
+            if prev is not None:  # the last state is the cache's object: share its content, not a decoded copy
+                obj = {**prev, "metadata": {**(prev.get("metadata") or {}), "resourceVersion": str(event.revision)}}
+            else:
+                obj = from_storage(event.prev.value if event.prev else b"{}", event.revision)
             self.objects.pop(key, None)
             self._ordered = None
             ce = CacheEvent("DELETED", key, obj, prev, event.revision)

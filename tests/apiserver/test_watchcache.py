@@ -91,3 +91,25 @@ async def test_a_continue_token_whose_revision_was_compacted_is_410() -> None:
             assert resp.json()["message"].startswith("The provided continue parameter is too old")
     finally:
         await server.stop()
+
+
+async def test_a_deleted_event_carries_the_last_state_at_the_delete_revision(store: Store) -> None:
+    cache = WatchCache(store, PREFIX)
+    await cache.ready()
+    w = cache.add_watcher(lambda _k, _o: True)
+    key = f"{PREFIX}ns/gone"
+    created = await store.create(key, b'{"metadata":{"name":"gone","labels":{"a":"b"}},"data":{"k":"v"}}')
+    updated = await store.update(key, b'{"metadata":{"name":"gone","labels":{"a":"c"}},"data":{"k":"w"}}',
+                                 revision=created.mod_revision)
+    await cache.wait_for(updated.mod_revision)
+    last = cache.objects[key]
+    deleted = await store.delete(key, revision=updated.mod_revision)
+    await cache.wait_for(deleted.mod_revision)
+    kinds = [(item[0], item[1]) for item in w.events]
+    assert [k for k, _ in kinds] == ["ADDED", "MODIFIED", "DELETED"]
+    gone = kinds[-1][1]
+    assert gone.obj == {"metadata": {"name": "gone", "labels": {"a": "c"}, "resourceVersion": str(gone.revision)},
+                        "data": {"k": "w"}}
+    assert gone.prev is last and last["metadata"]["resourceVersion"] == str(updated.mod_revision)
+    assert key not in cache.objects
+    await cache.stop()
