@@ -97,6 +97,16 @@ class Call:
                                     headers=headers, conditions=printers.conditions_for(rt.group, rt.plural),
                                     type_name=tables.go_type(rt.group, rt.kind, custom=rt.schema is not None))
 
+    async def answer(self, obj: Obj, status: int = 200) -> Response:
+        """`render(obj)`, answered; the cache's own object as plain JSON is its kept encoding (WatchCache.json)."""
+        shown = await self.render(obj)
+        if shown is not obj or self.media != codec.JSON:
+            return self.respond(shown, status)
+        meta = obj.get("metadata") or {}
+        rt = self.ctx.rt
+        data = self.res.cache(rt).json(rt.key(meta.get("namespace"), str(meta.get("name") or "")), obj)
+        return self.warned(Reply(data, status, self.output.content_type))
+
     async def render_list(self, listed: Listed) -> Response:
         """A list in the shape the client asked for; as plain JSON of the cache's objects, from their kept
         encodings."""
@@ -215,7 +225,7 @@ async def get(call: Call) -> Response:
     obj = await call.res.get(call.ctx)
     if call.ctx.subresource == "scale":
         return call.respond(to_scale(call.ctx.rt, obj))
-    return call.respond(await call.render(obj))
+    return await call.answer(obj)
 
 
 async def list_(call: Call) -> Response:
@@ -268,7 +278,7 @@ async def create(call: Call) -> Response:
     check_type(call, obj)
     call.ctx.dry_run = dry_run(call)
     created = await call.res.create(call.ctx, obj)
-    return call.respond(await call.render(created), 201)
+    return await call.answer(created, 201)
 
 
 async def update(call: Call) -> Response:
@@ -289,7 +299,7 @@ async def update(call: Call) -> Response:
     rv = (obj.get("metadata") or {}).get("resourceVersion")
     updated = await call.res.update(call.ctx, replace, precondition_rv=str(rv) if rv else None,
                                     precondition_uid=uid if isinstance(uid, str) else None)
-    return call.respond(await call.render(updated))
+    return await call.answer(updated)
 
 
 async def _update_scale(call: Call, new_scale: Callable[[Obj], Obj]) -> Response:
@@ -341,7 +351,7 @@ async def patch(call: Call) -> Response:
         return result
 
     # A patch that sets metadata.resourceVersion is a precondition, else it is retried on conflict.
-    return call.respond(await call.render(await call.res.update(call.ctx, patched)))
+    return await call.answer(await call.res.update(call.ctx, patched))
 
 
 def field_manager(call: Call) -> str:
@@ -377,12 +387,12 @@ async def server_side_apply_patch(call: Call) -> Response:
                                  kind=rt.kind, reset_fields=resets)
 
     try:
-        return call.respond(await call.render(await call.res.update(ctx, merged)))
+        return await call.answer(await call.res.update(ctx, merged))
     except NotFound:
         if ctx.subresource:
             raise
     created = await call.res.create(ctx, merged(None))
-    return call.respond(await call.render(created), 201)
+    return await call.answer(created, 201)
 
 
 async def delete(call: Call) -> Response:

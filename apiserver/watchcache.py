@@ -43,9 +43,9 @@ MAX_WAKE_INTERVAL = 0.05
 # A feed forgets the events all its watchers have read in steps of this many, not every round
 # (its items are references to events the history keeps anyway).
 FEED_TRIM = 1024
-# The JSON of current objects, once a list has encoded it, is kept for the next lists (which join it
-# instead of encoding every item again), up to this many bytes over all resources; an object that
-# changes or goes drops its own. 32 MiB holds about 30k ConfigMaps of 1 KiB.
+# The JSON of current objects, once encoded for an answer (a list, a get, a write's), is kept for the
+# next (a list joins it instead of encoding every item again), up to this many bytes over all
+# resources; an object that changes or goes drops its own. 32 MiB holds about 30k ConfigMaps of 1 KiB.
 JSON_BUDGET = 32 << 20
 
 
@@ -445,20 +445,39 @@ class WatchCache:
 
     def encoded(self, at: slice | list[int]) -> list[bytes]:
         """The JSON of the objects at these positions of `ordered()`, which must not have changed since they
-        were taken: kept from earlier lists, else encoded now and kept while the budget allows."""
+        were taken: kept from earlier answers, else encoded now and kept while the budget allows."""
         ordered = self.ordered()
         kept = ordered.json
         out = kept[at] if isinstance(at, slice) else [kept[i] for i in at]
         if not all(out):
             positions = range(len(kept))[at] if isinstance(at, slice) else at
-            budget = self._budget
             for n, i in enumerate(positions):
                 if out[n] is None:
                     data = out[n] = exact(orjson.dumps(ordered.objs[i]))
-                    if budget.used + len(data) <= budget.limit:
-                        kept[i] = self._json[ordered.keys[i]] = data
-                        budget.used += len(data)
+                    if self._keep(ordered.keys[i], data):
+                        kept[i] = data
         return out  # type: ignore[return-value]  # no None left
+
+    def json(self, key: str, obj: Obj) -> bytes:
+        """`obj` as JSON: when it is the cache's current object at `key` (a get, or a write's answer), its kept
+        encoding, encoded and kept now if need be."""
+        if self.objects.get(key) is not obj:
+            return orjson.dumps(obj)
+        data = self._json.get(key)
+        if data is None:
+            data = exact(orjson.dumps(obj))
+            ordered = self._ordered
+            if self._keep(key, data) and ordered is not None and (i := ordered.at(key)) is not None:
+                ordered.json[i] = data
+        return data
+
+    def _keep(self, key: str, data: bytes) -> bool:
+        budget = self._budget
+        if budget.used + len(data) > budget.limit:
+            return False
+        self._json[key] = data
+        budget.used += len(data)
+        return True
 
     def events_after(self, revision: int) -> list[CacheEvent]:
         """History after `revision`; Expired when it is older than what the cache remembers."""

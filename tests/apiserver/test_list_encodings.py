@@ -64,7 +64,7 @@ async def test_a_repeated_list_is_the_objects_as_gets_show_them(api_and_server: 
         await _create(api, name)
     first = await _items(api)
     cache = _cache(srv)
-    assert len(cache._json) == 25  # the first list kept every item's JSON...
+    assert len(cache._json) == 25  # the creates' answers and the first list kept every item's JSON...
     second = await _items(api)  # ...and the second joins them
     assert first == second == await _one_by_one(api, names)
 
@@ -125,10 +125,11 @@ async def test_the_budget_bounds_the_kept_json_and_counts_it_exactly(
     api, srv = api_and_server
     cache = _cache(srv)
     names = [f"cm-{i:02d}" for i in range(10)]
-    for name in names:
+    await _create(api, names[0])
+    size = len((await api.get(f"{CM}/{names[0]}")).content)  # kept by its create's answer or by this get
+    cache._budget.limit = cache._budget.used + 2 * size + size // 2  # room for three objects' JSON
+    for name in names[1:]:
         await _create(api, name)
-    size = len(orjson.dumps(cache.objects[next(iter(cache.objects))]))
-    cache._budget.limit = 3 * size + size // 2  # room for three objects' JSON
     assert await _items(api) == await _one_by_one(api, names)
     assert len(cache._json) == 3 and cache._budget.used == _kept_bytes(cache) <= cache._budget.limit
     assert await _items(api) == await _one_by_one(api, names)  # kept and fresh encodings mixed
@@ -177,3 +178,24 @@ async def test_a_joined_reply_sends_head_parts_and_tail_in_pieces_of_the_stated_
     assert all(m["more_body"] for m in messages[1:-1]) and not messages[-1].get("more_body", False)
     if count >= 7:
         assert len(messages) > 4  # more than one piece of parts
+
+
+async def test_gets_and_write_answers_are_the_kept_json_of_the_current_object(
+        api_and_server: tuple[httpx.AsyncClient, Server]) -> None:
+    api, srv = api_and_server
+    cache = _cache(srv)
+    await _create(api, "warm-up")  # once acknowledged, the cache follows live writes (see test_write_hint)
+    key = "/registry/configmaps/default/one"
+    resp = await api.post(CM, json={"metadata": {"name": "one"}, "data": {"a": "1"}})
+    assert resp.status_code == 201 and resp.content == cache._json[key]  # the create's answer is kept
+    got = await api.get(f"{CM}/one")
+    assert got.content == resp.content
+    body = got.json()
+    body["data"] = {"a": "2"}
+    put = await api.put(f"{CM}/one", json=body)
+    assert put.status_code == 200 and put.json()["data"] == {"a": "2"}
+    assert (await api.get(f"{CM}/one")).content == put.content == cache._json[key]
+    dry = await api.post(CM + "?dryRun=All", json={"metadata": {"name": "two"}})
+    assert dry.status_code == 201 and "/registry/configmaps/default/two" not in cache._json
+    assert (await api.get(f"{CM}/one", headers={"accept": "application/yaml"})).text.count("a: '2'") == 1
+    assert cache._budget.used == _kept_bytes(cache)
