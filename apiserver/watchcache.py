@@ -43,6 +43,8 @@ MAX_WAKE_INTERVAL = 0.05
 # A feed forgets the events all its watchers have read in steps of this many, not every round
 # (its items are references to events the history keeps anyway).
 FEED_TRIM = 1024
+# A cache (re)loads its objects from the store this many at a time.
+LOAD_PAGE = 1_000
 # The JSON of current objects, once encoded for an answer (a list, a get, a write's), is kept for the
 # next (a list joins it instead of encoding every item again), up to this many bytes over all
 # resources; an object that changes or goes drops its own. 32 MiB holds about 30k ConfigMaps of 1 KiB.
@@ -297,8 +299,16 @@ class WatchCache:
             await asyncio.sleep(0.1)
 
     async def _load_and_follow(self) -> None:
-        items, revision, _ = await self.store.range(self.prefix)
-        self.objects = {kv.key: from_kv(kv) for kv in items}
+        # read in pages: the stored values of one page at a time, not of every object, sit beside the
+        # decoded objects (at 100k objects, ~110 MB less at the peak, which the heap keeps after)
+        items, revision, more = await self.store.range(self.prefix, limit=LOAD_PAGE)
+        objects = {kv.key: from_kv(kv) for kv in items}
+        while more:
+            items, _, more = await self.store.range(self.prefix, revision=revision, limit=LOAD_PAGE,
+                                                    after=items[-1].key)
+            objects.update((kv.key, from_kv(kv)) for kv in items)
+        del items
+        self.objects = objects
         self._ordered = None
         self._budget.used -= sum(map(len, self._json.values()))
         self._json.clear()

@@ -113,3 +113,20 @@ async def test_a_deleted_event_carries_the_last_state_at_the_delete_revision(sto
     assert gone.prev is last and last["metadata"]["resourceVersion"] == str(updated.mod_revision)
     assert key not in cache.objects
     await cache.stop()
+
+
+async def test_a_cache_loads_every_object_page_by_page(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(watchcache, "LOAD_PAGE", 3)
+    written = {}
+    for i in range(10):
+        kv = await store.create(f"{PREFIX}ns{i % 3}/c{i}", b'{"metadata":{"name":"c%d"}}' % i)
+        written[kv.key] = kv.mod_revision
+    await store.create("/registry/configmapsx/other", b"{}")  # past the prefix: not the cache's
+    cache = WatchCache(store, PREFIX)
+    await cache.ready()
+    assert {k: int(o["metadata"]["resourceVersion"]) for k, o in cache.objects.items()} == written
+    assert cache.sorted_keys() == sorted(written)
+    kv = await store.create(f"{PREFIX}ns0/after", b"{}")  # and it follows from the revision it loaded at
+    await cache.wait_for(kv.mod_revision)
+    assert f"{PREFIX}ns0/after" in cache.objects
+    await cache.stop()
