@@ -181,9 +181,9 @@ async def list_objects(res: Resources, ctx: Ctx, query: Mapping[str, str]) -> Li
         if rv_raw not in ("", "0"):
             raise BadRequest("specifying resource version is not allowed when using continue")
         revision, after = decode_continue(token, prefix)
-        page = await _snapshot(res, ctx, sel, prefix, revision, after, limit, continuing=True)
+        page = await _snapshot(res, ctx, cache, sel, prefix, revision, after, limit, continuing=True)
     elif match == "Exact" or (limit and rv and match == ""):
-        page = await _snapshot(res, ctx, sel, prefix, rv, "", limit, continuing=False)
+        page = await _snapshot(res, ctx, cache, sel, prefix, rv, "", limit, continuing=False)
         revision = rv
     else:
         if rv:
@@ -211,12 +211,10 @@ class Page:
     at: slice | list[int] | None = None  # the items' positions in the cache's ordered(), when from there
 
 
-async def _snapshot(
-    res: Resources, ctx: Ctx, sel: Selection, prefix: str, revision: int, after: str, limit: int, *, continuing: bool
-) -> Page:
+async def _snapshot(res: Resources, ctx: Ctx, cache: WatchCache, sel: Selection, prefix: str, revision: int,
+                    after: str, limit: int, *, continuing: bool) -> Page:
     """A page of the list as it was at `revision`: from the cache while nothing under the prefix has changed
     since (see _unchanged_since), else from the store."""
-    cache = res.cache(ctx.rt)
     await cache.ready()
     if _unchanged_since(res, cache, prefix, revision):
         return _from_cache(cache, prefix, sel, limit, after)

@@ -91,6 +91,11 @@ def from_storage(value: bytes, revision: int) -> Obj:
     return obj
 
 
+def at_revision(obj: Obj, revision: int) -> Obj:
+    """A shallow copy of `obj` showing `revision` as its resourceVersion (its content shared, not copied)."""
+    return {**obj, "metadata": {**(obj.get("metadata") or {}), "resourceVersion": str(revision)}}
+
+
 def from_kv(kv: KeyValue) -> Obj:
     return from_storage(kv.value, kv.mod_revision)
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from apiserver.objects import Obj, from_kv, from_storage
+from apiserver.objects import Obj, at_revision, from_kv, from_storage
 from machinery import Expired, Timeout
 from storage import Event, Store, StoreError
 
@@ -103,9 +103,8 @@ def view(flt: Filter, event: CacheEvent) -> Item | None:
     if now:
         return ("MODIFIED" if before else "ADDED", event)
     if before and event.prev is not None:
-        gone = {**event.prev, "metadata": {**event.prev.get("metadata", {}),
-                                           "resourceVersion": str(event.revision)}}
-        return ("DELETED", CacheEvent("DELETED", event.key, gone, None, event.revision))
+        return ("DELETED", CacheEvent("DELETED", event.key, at_revision(event.prev, event.revision), None,
+                                      event.revision))
     return None
 
 
@@ -312,8 +311,8 @@ class WatchCache:
         del items
         self.objects = objects
         self._ordered = None
-        self._budget.used -= sum(map(len, self._json.values()))
-        self._json.clear()
+        for key in list(self._json):
+            self._forget(key)
         self.history.clear()
         self.oldest = self.revision = revision
         self._notify()
@@ -328,14 +327,12 @@ class WatchCache:
     def _apply(self, event: Event) -> None:
         key = event.kv.key
         prev = self.objects.get(key)
-        kept = self._json.pop(key, None)
-        if kept is not None:
-            self._budget.used -= len(kept)
+        self._forget(key)
         ordered = self._ordered
         if event.type == "DELETE":
             self._hints.pop(key, None)
             if prev is not None:  # the last state is the cache's object: share its content, not a decoded copy
-                obj = {**prev, "metadata": {**(prev.get("metadata") or {}), "resourceVersion": str(event.revision)}}
+                obj = at_revision(prev, event.revision)
             else:
                 obj = from_storage(event.prev.value if event.prev else b"{}", event.revision)
             self.objects.pop(key, None)
@@ -465,9 +462,7 @@ class WatchCache:
             positions = range(len(kept))[at] if isinstance(at, slice) else at
             for n, i in enumerate(positions):
                 if out[n] is None:
-                    data = out[n] = exact(orjson.dumps(ordered.objs[i]))
-                    if self._keep(ordered.keys[i], data):
-                        kept[i] = data
+                    out[n] = self._keep(ordered.keys[i], exact(orjson.dumps(ordered.objs[i])), i)
         return out  # type: ignore[return-value]  # no None left
 
     def json(self, key: str, obj: Obj) -> bytes:
@@ -476,20 +471,27 @@ class WatchCache:
         if self.objects.get(key) is not obj:
             return orjson.dumps(obj)
         data = self._json.get(key)
-        if data is None:
-            data = exact(orjson.dumps(obj))
+        return data if data is not None else self._keep(key, exact(orjson.dumps(obj)))
+
+    def _keep(self, key: str, data: bytes, at: int | None = None) -> bytes:
+        """Keep `data` as the JSON of the current object at `key` (position `at` of `ordered()`, if known),
+        while the budget allows; returns `data`."""
+        budget = self._budget
+        if budget.used + len(data) <= budget.limit:
+            self._json[key] = data
+            budget.used += len(data)
             ordered = self._ordered
-            if self._keep(key, data) and ordered is not None and (i := ordered.at(key)) is not None:
-                ordered.json[i] = data
+            if ordered is not None:
+                at = ordered.at(key) if at is None else at
+                if at is not None:
+                    ordered.json[at] = data
         return data
 
-    def _keep(self, key: str, data: bytes) -> bool:
-        budget = self._budget
-        if budget.used + len(data) > budget.limit:
-            return False
-        self._json[key] = data
-        budget.used += len(data)
-        return True
+    def _forget(self, key: str) -> None:
+        """Drop the kept JSON of `key` (its object changed or went)."""
+        data = self._json.pop(key, None)
+        if data is not None:
+            self._budget.used -= len(data)
 
     def events_after(self, revision: int) -> list[CacheEvent]:
         """History after `revision`; Expired when it is older than what the cache remembers."""
