@@ -19,6 +19,7 @@ import os
 import random
 import re
 import resource
+import select
 import sys
 import time
 from array import array
@@ -259,8 +260,19 @@ def main() -> None:
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     result = run(load(spec) if spec["mode"] == "load" else watch(spec))
-    os.set_blocking(sys.stdout.fileno(), True)  # the event loop may leave the pipe non-blocking: no short writes
-    print(json.dumps(result), flush=True)
+    write_all(sys.stdout.fileno(), (json.dumps(result) + "\n").encode())
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """All of `data` to `fd`, even where the event loop left the pipe non-blocking: a watch client's result
+    (100k latencies) is far more than a pipe holds, and print's buffered write lost the rest in a CI run."""
+    os.set_blocking(fd, True)
+    view = memoryview(data)
+    while view:
+        try:
+            view = view[os.write(fd, view):]
+        except BlockingIOError:
+            select.select([], [fd], [])
 
 
 if __name__ == "__main__":
