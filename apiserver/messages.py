@@ -89,7 +89,9 @@ class Reply(Response):
 
 # A joined body goes out in pieces of about this size, each joined while the kernel moves the one
 # before (uvicorn waits only when its own buffer is full), rather than all joined first and then sent.
-PIECE = 1 << 20
+# 64 KiB is uvicorn's write high-water mark, and a piece that small is still in the CPU cache when the
+# kernel copies it: a list of 10k ConfigMaps (10.7 MiB) took 4.0-4.6 ms, 5.8-6.5 ms in 1 MiB pieces.
+PIECE = 1 << 16
 
 
 class JoinedReply(Reply):
