@@ -36,7 +36,7 @@ from storage.interface import (
     StoreUnavailable,
     WatchOverflow,
 )
-from storage.schema import COMPACT_KEY, PROGRESS_KEY, Database, WriterSql, connect, kv, kv_meta, metadata
+from storage.schema import COMPACT_KEY, PROGRESS_KEY, Database, WriterSql, connect, create_schema, kv, kv_meta
 
 log = logging.getLogger("storage")
 
@@ -129,7 +129,7 @@ class SQLStore:
 
     def _open(self) -> Database:
         db = connect(self.url, busy_timeout_ms=int(self.busy_timeout * 1000))
-        metadata.create_all(db.writer)
+        create_schema(db.writer)
         with db.reader.begin() as conn:
             self._revision = self._head(conn)
             self._compact_revision = self._read_compact_revision(conn)

@@ -48,3 +48,25 @@ class TestPostgresStore(StoreContract):
         finally:
             with admin.connect() as conn:
                 conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+
+
+def test_the_name_index_includes_the_id(admin: sqlalchemy.Engine) -> None:
+    """By-name reads find a key's newest id from the index alone (schema.py); the INCLUDE is added only
+    when the schema is created on PostgreSQL."""
+    from storage.schema import create_schema
+
+    schema = f"index_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    engine = sqlalchemy.create_engine(URL, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        create_schema(engine)
+        with engine.connect() as conn:
+            (indexdef,) = conn.exec_driver_sql(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'kv_name_prev' AND schemaname = %(s)s",
+                {"s": schema}).one()
+        assert indexdef.endswith("(name, prev_revision) INCLUDE (id)"), indexdef
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
