@@ -236,9 +236,9 @@ def connect(url: str, *, busy_timeout_ms: int = 30_000) -> Database:
         cleanup = tempfile.mkdtemp(prefix="mini-apiserver-", dir=base)
         parsed = parsed.set(database=os.path.join(cleanup, "store.db"))
     url = parsed.render_as_string(hide_password=False)
-    # Two writer connections, both used only by the writer thread: the raw one for group commits,
-    # one through SQLAlchemy for compaction jobs.
-    writer = _sqlite_engine(url, pool_size=2, begin="BEGIN IMMEDIATE", busy_timeout_ms=busy_timeout_ms)
+    # Three writer connections: the writer thread's raw one for group commits and one through SQLAlchemy
+    # for its compaction jobs, and the event loop's raw one for the commits it makes itself (SQLStore).
+    writer = _sqlite_engine(url, pool_size=3, begin="BEGIN IMMEDIATE", busy_timeout_ms=busy_timeout_ms)
     reader = _sqlite_engine(url, pool_size=8, begin="BEGIN", busy_timeout_ms=busy_timeout_ms)
     db = Database(writer, reader, cleanup)
     with writer.connect():  # creates the file (in WAL mode) before the checkpointer opens it

@@ -1,10 +1,16 @@
 """SQLStore: the revisioned store on SQLAlchemy Core.
 
-Writes go to one writer thread that group-commits whatever is queued (up to MAX_BATCH) in one
-transaction and acknowledges each caller only after the commit. Reads run in a thread pool on
-their own connections (WAL: readers never wait for the writer). Committed events are handed
-to the event loop and fanned out to watchers; a watch replays history from the log first and
-drops the live events it has already replayed (kine's subscribe-replay-deduplicate order).
+Writes are group-committed: the writes that arrive while the one before is committed go in one
+transaction, and each caller is acknowledged only after the commit. On SQLite they are committed
+on the event loop itself, once per loop iteration, while the writer thread is idle: a commit there
+costs its CPU time alone, where the writer thread paid a wait for the GIL at each of its calls
+into SQLite (the loop holds it while it serves requests), and the thread's commits, not the loop,
+set the pace. When the write lock is held elsewhere (a compaction job, another process), the
+writes go to the writer thread, which waits for the lock (the busy timeout) off the loop; so does
+every write on other databases, whose commits are network round trips. Reads run in a thread pool
+on their own connections (WAL: readers never wait for the writer). Committed events are fanned
+out to watchers on the loop; a watch replays history from the log first and drops the live events
+it has already replayed (kine's subscribe-replay-deduplicate order).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 import queue
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -97,6 +104,7 @@ class SQLStore:
         compact_interval: float = COMPACT_INTERVAL,
         watch_buffer: int = WATCH_BUFFER,
         busy_timeout: float = 30.0,
+        inline_commits: bool = True,
     ) -> None:
         self.url = url
         self.compact_window = compact_window
@@ -113,7 +121,11 @@ class SQLStore:
         self._compactor: asyncio.Task[None] | None = None
         self._unfinished_compaction = False
         self._wconn: Any = None  # the writer thread's own DBAPI connection
-        self._written_pages = 0  # about how many pages the writer's last commit wrote
+        self.inline_commits = inline_commits  # SQLite: commit on the loop while the writer thread is idle
+        self._inline = False  # whether this store does (set by start: SQLite only)
+        self._iconn: Any = None  # the loop's DBAPI connection for those commits (busy timeout 0)
+        self._pending: list[_Write] = []  # writes waiting for the loop's next commit (_flush)
+        self._in_thread = 0  # writes and jobs handed to the writer thread and not yet answered
         self._gets: list[_Get] = []  # gets waiting for the next batch (see get)
         self._getting = False  # a batch of gets is being read
 
@@ -122,6 +134,7 @@ class SQLStore:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._db = await asyncio.to_thread(self._open)
+        self._inline = self.inline_commits and self._db.dialect == "sqlite"
         self._thread = threading.Thread(target=self._writer_loop, name="store-writer", daemon=True)
         self._thread.start()
         if self.compact_interval > 0:
@@ -142,6 +155,7 @@ class SQLStore:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._compactor
         if self._thread:
+            self._flush()  # writes accepted before the close still commit
             thread, self._thread = self._thread, None  # new writes fail from here on
             self._queue.put(_STOP)  # writes queued before it still commit
             await asyncio.to_thread(thread.join)
@@ -154,6 +168,10 @@ class SQLStore:
                     _resolve(item.future, None, StoreUnavailable("store is closed"))
                 elif isinstance(item, tuple):
                     _resolve(item[4], None, StoreUnavailable("store is closed"))
+        if self._iconn is not None:
+            with contextlib.suppress(Exception):
+                self._iconn.invalidate()
+            self._iconn = None
         for sub in list(self._subs):
             sub.overflowed = True  # ends their iterators
             sub.wake.set()
@@ -335,16 +353,51 @@ class SQLStore:
     # ---- writes ----------------------------------------------------------------------------
 
     def _submit(self, item: _Write | _Job) -> None:
+        """Hand a write or a job to the writer thread (on the loop: _in_thread counts it)."""
         if self._thread is None:
             raise StoreUnavailable("store is closed")
         self._queue.put(item)
+        self._in_thread += 1
 
     def _write(self, op: int, key: str, value: bytes, expected: int | None) -> asyncio.Future[KeyValue]:
         _check_key(key)
         assert self._loop is not None, "store not started"
         fut: asyncio.Future[KeyValue] = self._loop.create_future()
-        self._submit((op, key, value, expected, fut))
+        if not self._inline:
+            self._submit((op, key, value, expected, fut))
+        elif self._thread is None:
+            raise StoreUnavailable("store is closed")
+        else:
+            self._pending.append((op, key, value, expected, fut))
+            if len(self._pending) == 1:  # the first since the last commit: commit after what is ready to run
+                self._loop.call_soon(self._flush)
         return fut
+
+    def _flush(self) -> None:
+        """On the loop: commit the pending writes here, or behind what the writer thread has (its order is
+        the revisions' order), or there when the write lock is held elsewhere (it waits; the loop must not)."""
+        writes, self._pending = self._pending, []
+        if not writes:
+            return
+        if not self._in_thread:
+            outcome = self._commit_writes(writes, inline=True)
+            if outcome is not None:
+                self._deliver(writes, outcome)
+                self._after_commit(self._iconn, _pages(writes))
+                return
+        for w in writes:
+            try:
+                self._submit(w)
+            except StoreUnavailable as err:
+                _resolve(w[4], None, err)
+
+    def _from_thread(self, writes: list[_Write], outcome: list[_Committed | StoreError] | StoreError) -> None:
+        self._in_thread -= len(writes)
+        self._deliver(writes, outcome)
+
+    def _job_done(self, future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+        self._in_thread -= 1
+        _resolve(future, result, error)
 
     async def create(self, key: str, value: bytes) -> KeyValue:
         return await self._write(_CREATE, key, value, None)
@@ -374,8 +427,9 @@ class SQLStore:
             writes: list[_Write] = [b for b in batch if type(b) is tuple]
             if writes:
                 outcome = self._commit_writes(writes)
-                self._call_in_loop(self._deliver, writes, outcome)
-                self._after_commit()
+                assert outcome is not None  # only an inline commit defers
+                self._call_in_loop(self._from_thread, writes, outcome)
+                self._after_commit(self._wconn, _pages(writes))
             if len(writes) < len(batch):
                 for job in batch:
                     if isinstance(job, _Job):
@@ -384,11 +438,11 @@ class SQLStore:
             self._wconn.close()
             self._wconn = None
 
-    def _after_commit(self) -> None:
-        """The database's upkeep after a commit, while the loop acknowledges the callers."""
+    def _after_commit(self, conn: Any, pages: int) -> None:
+        """The database's upkeep after a commit on `conn` of about `pages` pages."""
         try:
             if self._db is not None:
-                self._db.committed(self._wconn, self._written_pages)
+                self._db.committed(conn, pages)
         except Exception as err:  # the writer thread must survive it
             log.warning("after a commit: %s", err)
 
@@ -397,24 +451,28 @@ class SQLStore:
         with contextlib.suppress(RuntimeError):  # the loop closed under us: nobody is waiting
             self._loop.call_soon_threadsafe(fn, *args)
 
-    def _commit_writes(self, writes: list[_Write]) -> list[_Committed | StoreError] | StoreError:
-        """Apply a batch in one transaction: per-write results, or one error for the whole batch."""
+    def _commit_writes(self, writes: list[_Write], *, inline: bool = False
+                       ) -> list[_Committed | StoreError] | StoreError | None:
+        """Apply a batch in one transaction: per-write results, or one error for the whole batch. Inline (on
+        the loop, SQLite): None, nothing done, when another connection holds the write lock."""
         assert self._db is not None
         sql = self._db.sql
-        if self._wconn is None:
-            self._wconn = self._db.writer.raw_connection()
-        conn = self._wconn
-        self._written_pages = 0
         try:
+            conn = (self._iconn if inline else self._wconn) or self._writer_connection(inline=inline)
             cursor = conn.cursor()
-            for statement in sql.begin:
-                cursor.execute(statement)
+            try:
+                for statement in sql.begin:
+                    cursor.execute(statement)
+            except sqlite3.OperationalError as err:
+                if inline and err.sqlite_errorcode == sqlite3.SQLITE_BUSY:
+                    cursor.close()
+                    return None
+                raise
             cursor.execute(sql.head)
             rev = int(cursor.fetchone()[0] or 0)
             latest = _load_latest(cursor, sql, {w[1] for w in writes})
             results: list[_Committed | StoreError] = []
             rows: list[tuple[Any, ...]] = []
-            size = 0
             for op, key, value, expected, _ in writes:
                 current = latest.get(key)
                 if current is not None and current[2] is None:
@@ -438,28 +496,41 @@ class SQLStore:
                 # A re-create points at the tombstone, so (name, prev_revision) stays unique.
                 prev_id = latest[key][0] if key in latest else 0
                 rows.append((rev, key, create, prev_id, deleted, value))  # a delete's value is b""
-                size += len(value)
                 results.append((rev, create, current))
                 latest[key] = (rev, create, None if deleted else value)
             if rows:
                 cursor.executemany(sql.insert, rows)
             cursor.close()
             conn.commit()
-            self._written_pages = len(rows) + size // 4096  # an index leaf per row, and the values
             return results
-        except Exception as err:  # the writer thread must survive anything the database throws
+        except Exception as err:  # the writer thread (and the loop) must survive anything the database throws
             log.error("write batch of %d failed: %s", len(writes), err)
-            self._drop_writer_connection()
+            self._drop_writer_connection(inline=inline)
             return _unavailable(err)
 
-    def _drop_writer_connection(self) -> None:
+    def _writer_connection(self, *, inline: bool) -> Any:
+        assert self._db is not None
+        conn = self._db.writer.raw_connection()
+        if inline:
+            cursor = conn.cursor()
+            cursor.execute("PRAGMA busy_timeout=0")  # busy: the writer thread waits instead
+            cursor.close()
+            self._iconn = conn
+        else:
+            self._wconn = conn
+        return conn
+
+    def _drop_writer_connection(self, *, inline: bool = False) -> None:
         """After a failure: roll back and start the next batch on a fresh connection."""
-        conn, self._wconn = self._wconn, None
+        if inline:
+            conn, self._iconn = self._iconn, None
+        else:
+            conn, self._wconn = self._wconn, None
         if conn is not None:
             with contextlib.suppress(Exception):
                 conn.rollback()
-            with contextlib.suppress(Exception):
-                conn.close()
+            with contextlib.suppress(Exception):  # the loop's (busy timeout 0) is closed, not pooled for a job
+                conn.invalidate() if inline else conn.close()
 
     def _deliver(self, writes: list[_Write], outcome: list[_Committed | StoreError] | StoreError) -> None:
         """On the event loop: publish the committed events, then acknowledge the callers.
@@ -573,10 +644,10 @@ class SQLStore:
             with self._db.writer.begin() as conn:
                 result = job.fn(conn)
             self._db.committed()
-            self._call_in_loop(_resolve, job.future, result, None)
+            self._call_in_loop(self._job_done, job.future, result, None)
         except (SQLAlchemyError, StoreError) as err:
             error = err if isinstance(err, StoreError) else _unavailable(err)
-            self._call_in_loop(_resolve, job.future, None, error)
+            self._call_in_loop(self._job_done, job.future, None, error)
 
     async def compact(self, revision: int) -> None:
         """Mark `revision` compacted first (reads below it fail from now on), then delete in batches.
@@ -625,6 +696,11 @@ def _cut_at_nul(after: str) -> str:
     """A start-after key up to its first NUL: as no key holds one, the keys after both are the same."""
     nul = after.find("\x00")
     return after if nul < 0 else after[:nul]
+
+
+def _pages(writes: list[_Write]) -> int:
+    """About how many pages a batch writes: an index leaf per row, and the values."""
+    return len(writes) + sum(len(w[2]) for w in writes) // 4096
 
 
 def _kv(key: str, row: _Latest) -> KeyValue:

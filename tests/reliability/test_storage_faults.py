@@ -108,6 +108,7 @@ async def test_a_read_only_database_is_503_for_writes_reads_go_on_and_it_recover
         event.listen(engine, "connect", read_only)
         engine.dispose()  # every writer connection from now on is read-only
         server.store._drop_writer_connection()  # type: ignore[attr-defined]
+        server.store._drop_writer_connection(inline=True)  # type: ignore[attr-defined]  # the loop's own
         try:
             assert_unavailable(await client.post(CM, json=configmap("refused")))
             assert_unavailable(await client.post(CM, json=configmap("refused-again")))
