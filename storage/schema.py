@@ -93,10 +93,11 @@ class WriterSql:
     marker: str
 
     def latest(self, count: int) -> str:
-        """The newest row of each of `count` names."""
-        marks = ", ".join([self.marker] * count)
+        """The newest row of each of `count` names: one index seek per name (SQLite took 4x as long over
+        `name IN (...) GROUP BY name`, which sorts the list and groups what it finds)."""
+        names = ", ".join([f"({self.marker})"] * count)
         return ("SELECT name, id, create_revision, deleted, value FROM kv WHERE id IN "
-                f"(SELECT max(id) FROM kv WHERE name IN ({marks}) GROUP BY name)")
+                f"(SELECT (SELECT max(id) FROM kv AS k WHERE k.name = n.column1) FROM (VALUES {names}) AS n)")
 
 
 def writer_sql(engine: Engine) -> WriterSql:
