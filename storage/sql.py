@@ -155,7 +155,8 @@ class SQLStore:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._compactor
         if self._thread:
-            self._flush()  # writes accepted before the close still commit
+            while self._pending:  # writes accepted before the close still commit
+                self._flush()
             thread, self._thread = self._thread, None  # new writes fail from here on
             self._queue.put(_STOP)  # writes queued before it still commit
             await asyncio.to_thread(thread.join)
@@ -376,7 +377,10 @@ class SQLStore:
     def _flush(self) -> None:
         """On the loop: commit the pending writes here, or behind what the writer thread has (its order is
         the revisions' order), or there when the write lock is held elsewhere (it waits; the loop must not)."""
-        writes, self._pending = self._pending, []
+        writes, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+        if self._pending:  # the rest in the next turn (a watcher's buffer is sized for batches of MAX_BATCH)
+            assert self._loop is not None
+            self._loop.call_soon(self._flush)
         if not writes:
             return
         if not self._in_thread:
@@ -464,7 +468,7 @@ class SQLStore:
                 for statement in sql.begin:
                     cursor.execute(statement)
             except sqlite3.OperationalError as err:
-                if inline and err.sqlite_errorcode == sqlite3.SQLITE_BUSY:
+                if inline and err.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY:  # and its extended codes
                     cursor.close()
                     return None
                 raise
@@ -512,10 +516,10 @@ class SQLStore:
         assert self._db is not None
         conn = self._db.writer.raw_connection()
         if inline:
+            self._iconn = conn  # first: a failing pragma drops it (_drop_writer_connection), not leaks it
             cursor = conn.cursor()
             cursor.execute("PRAGMA busy_timeout=0")  # busy: the writer thread waits instead
             cursor.close()
-            self._iconn = conn
         else:
             self._wconn = conn
         return conn

@@ -8,11 +8,12 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from storage.interface import Event, KeyValue
-from storage.sql import SQLStore
+from storage.interface import Event
+from storage.sql import MAX_BATCH, SQLStore
 
 
 @pytest.fixture
@@ -68,34 +69,65 @@ async def test_a_write_waits_for_a_lock_held_elsewhere_without_stalling_the_loop
 
 
 async def test_writes_around_a_lock_taken_again_and_again_keep_revision_order(store: SQLStore, db: Path) -> None:
-    """Writes that reach the writer thread (the lock was held) and later ones committed on the loop: every
-    watcher sees each write once, in revision order, and each caller's revision is its write's event."""
+    """Writes that reach the writer thread (the lock was held) and later ones committed on the loop again: a
+    watcher subscribed before them all sees every revision live, once, in order."""
     events: list[Event] = []
-    stream = store.watch("/w/", since=store.revision)  # every event after it
-    handed = 0  # writes handed to the writer thread
-    submit = store._submit
+    stream = store.watch("/w/", since=0)
 
-    def counting(item: object) -> None:
+    async def consume() -> None:
+        async for ev in stream:
+            events.append(ev)
+
+    consumer = asyncio.ensure_future(consume())
+    handed = inline_commits = 0  # writes handed to the writer thread; commits made on the loop
+    submit, commit = store._submit, store._commit_writes
+
+    def counting_submit(item: object) -> None:
         nonlocal handed
         handed += isinstance(item, tuple)
         submit(item)  # type: ignore[arg-type]
 
-    store._submit = counting  # type: ignore[method-assign]
-    acks: list[KeyValue] = []
+    def counting_commit(writes: list[Any], *, inline: bool = False) -> Any:
+        nonlocal inline_commits
+        outcome = commit(writes, inline=inline)
+        inline_commits += inline and outcome is not None
+        return outcome
+
+    store._submit = counting_submit  # type: ignore[method-assign]
+    store._commit_writes = counting_commit  # type: ignore[method-assign]
     done = False
 
-    async def writer(w: int) -> None:
+    async def writer(w: int) -> None:  # a client: one write at a time
         i = 0
         while not done:
-            acks.append(await store.create(f"/w/{w}/{i}", f"{w}-{i}".encode()))
+            await store.create(f"/w/{w}/{i}", b"x")
             i += 1
+
+    async def producer() -> None:  # writes that don't wait for the ones before (up to 100 in flight)
+        in_flight = asyncio.Semaphore(100)
+
+        async def one(i: int) -> None:
+            async with in_flight:
+                await store.create(f"/w/p/{i}", b"y")
+
+        tasks, i = [], 0
+        while not done:
+            await in_flight.acquire()
+            in_flight.release()
+            tasks.append(asyncio.ensure_future(one(i)))
+            i += 1
+            await asyncio.sleep(0)
+        await asyncio.gather(*tasks)
 
     async def wait_until(condition: Callable[[], bool]) -> None:
         async with asyncio.timeout(10):
             while not condition():
                 await asyncio.sleep(0.001)
 
-    writers = [asyncio.ensure_future(writer(w)) for w in range(20)]
+    async with asyncio.timeout(10):
+        while not store._subs:  # subscribed before the first write
+            await asyncio.sleep(0)
+    writers = [asyncio.ensure_future(writer(w)) for w in range(20)] + [asyncio.ensure_future(producer())]
     try:
         for _ in range(3):  # the lock is taken elsewhere while writes keep coming, then let go
             seen = handed
@@ -106,16 +138,28 @@ async def test_writes_around_a_lock_taken_again_and_again_keep_revision_order(st
             await wait_until(lambda seen=seen: handed > seen)  # writes went to the waiting thread
             release.set()
             await asyncio.to_thread(holder.join)
-            inline = len(acks) - handed
-            await wait_until(lambda inline=inline: len(acks) - handed > inline)  # and then on the loop again
+            committed = inline_commits
+            await wait_until(lambda committed=committed: inline_commits > committed)  # then the loop again
     finally:
         done = True
         await asyncio.wait_for(asyncio.gather(*writers), 30)
+    head = store.revision
+    await wait_until(lambda: len(events) >= head)
+    consumer.cancel()
+    assert [ev.kv.mod_revision for ev in events] == list(range(1, head + 1))
 
-    async for ev in stream:
-        events.append(ev)
-        if len(events) == len(acks):
-            break
-    revisions = [ev.kv.mod_revision for ev in events]
-    assert revisions == sorted(revisions) and len(set(revisions)) == len(revisions)
-    assert {(kv.key, kv.mod_revision) for kv in acks} == {(ev.kv.key, ev.kv.mod_revision) for ev in events}
+
+async def test_a_flush_commits_at_most_a_batch_at_a_time(store: SQLStore) -> None:
+    """Many writes in one turn of the loop commit in transactions of at most MAX_BATCH: a watcher's buffer is
+    sized for batches that size."""
+    sizes: list[int] = []
+    commit = store._commit_writes
+
+    def recording(writes: list[Any], *, inline: bool = False) -> Any:
+        sizes.append(len(writes))
+        return commit(writes, inline=inline)
+
+    store._commit_writes = recording  # type: ignore[method-assign]
+    kvs = await asyncio.gather(*(store.create(f"/b/{i}", b"v") for i in range(2 * MAX_BATCH + 7)))
+    assert sorted(kv.mod_revision for kv in kvs) == list(range(1, 2 * MAX_BATCH + 8))
+    assert sizes == [MAX_BATCH, MAX_BATCH, 7]
