@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
 import time
@@ -40,6 +41,26 @@ def _hold_lock(db: Path, release: threading.Event, held: threading.Event) -> Non
     conn.close()
 
 
+@contextlib.asynccontextmanager
+async def _lock_held_elsewhere(db: Path) -> AsyncIterator[None]:
+    """SQLite's write lock, held by another connection (on a thread of its own) until the block ends."""
+    release, held = threading.Event(), threading.Event()
+    holder = threading.Thread(target=_hold_lock, args=(db, release, held))
+    holder.start()
+    try:
+        assert await asyncio.to_thread(held.wait, 10)
+        yield
+    finally:
+        release.set()
+        await asyncio.to_thread(holder.join)
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    async with asyncio.timeout(10):
+        while not condition():
+            await asyncio.sleep(0.001)
+
+
 async def test_writes_commit_on_the_loop_without_the_writer_thread(store: SQLStore) -> None:
     kvs = await asyncio.gather(*(store.create(f"/k/{i}", b"v") for i in range(20)))
     assert sorted(kv.mod_revision for kv in kvs) == list(range(1, 21))
@@ -48,19 +69,12 @@ async def test_writes_commit_on_the_loop_without_the_writer_thread(store: SQLSto
 
 async def test_a_write_waits_for_a_lock_held_elsewhere_without_stalling_the_loop(store: SQLStore, db: Path) -> None:
     await store.create("/before", b"1")
-    release, held = threading.Event(), threading.Event()
-    holder = threading.Thread(target=_hold_lock, args=(db, release, held))
-    holder.start()
-    try:
-        assert await asyncio.to_thread(held.wait, 10)
+    async with _lock_held_elsewhere(db):
         write = asyncio.ensure_future(store.create("/during", b"2"))
         started = time.perf_counter()
         await asyncio.sleep(0.05)
         assert time.perf_counter() - started < 1.0, "the loop waited for the lock (the busy timeout is 10 s)"
         assert not write.done(), "the write waits for the lock"
-    finally:
-        release.set()
-        await asyncio.to_thread(holder.join)
     kv = await asyncio.wait_for(write, 10)
     assert kv.mod_revision == 2
     assert (await store.get("/during")).value == b"2"
@@ -119,32 +133,20 @@ async def test_writes_around_a_lock_taken_again_and_again_keep_revision_order(st
             await asyncio.sleep(0)
         await asyncio.gather(*tasks)
 
-    async def wait_until(condition: Callable[[], bool]) -> None:
-        async with asyncio.timeout(10):
-            while not condition():
-                await asyncio.sleep(0.001)
-
-    async with asyncio.timeout(10):
-        while not store._subs:  # subscribed before the first write
-            await asyncio.sleep(0)
+    await _until(lambda: bool(store._subs))  # subscribed before the first write
     writers = [asyncio.ensure_future(writer(w)) for w in range(20)] + [asyncio.ensure_future(producer())]
     try:
         for _ in range(3):  # the lock is taken elsewhere while writes keep coming, then let go
             seen = handed
-            release, held = threading.Event(), threading.Event()
-            holder = threading.Thread(target=_hold_lock, args=(db, release, held))
-            holder.start()
-            assert await asyncio.to_thread(held.wait, 10)
-            await wait_until(lambda seen=seen: handed > seen)  # writes went to the waiting thread
-            release.set()
-            await asyncio.to_thread(holder.join)
+            async with _lock_held_elsewhere(db):
+                await _until(lambda seen=seen: handed > seen)  # writes went to the waiting thread
             committed = inline_commits
-            await wait_until(lambda committed=committed: inline_commits > committed)  # then the loop again
+            await _until(lambda committed=committed: inline_commits > committed)  # then the loop again
     finally:
         done = True
         await asyncio.wait_for(asyncio.gather(*writers), 30)
     head = store.revision
-    await wait_until(lambda: len(events) >= head)
+    await _until(lambda: len(events) >= head)
     consumer.cancel()
     assert [ev.kv.mod_revision for ev in events] == list(range(1, head + 1))
 
