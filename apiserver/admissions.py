@@ -161,6 +161,12 @@ class AdmissionChain:
             user_info=dict(USER), namespace_object=ns_obj, namespaced=rt.namespaced,
         )
 
+    @property
+    def active(self) -> bool:
+        dispatcher, policies = self.dispatcher, self.policies
+        return (dispatcher is not None and bool(dispatcher.mutating or dispatcher.validating)) or (
+            policies is not None and bool(policies.configured))
+
     async def mutate(self, ctx: Ctx, operation: str, obj: Obj | None, old: Obj | None) -> Obj | None:
         dispatcher = self.dispatcher
         if dispatcher is None or not dispatcher.mutating:

@@ -6,7 +6,6 @@ No handler knows a kind: everything per-kind is in the ResourceType and its stra
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -77,10 +76,14 @@ class Call:
     res: Resources
     warnings: list[str] = dataclasses.field(default_factory=list)  # sent as `Warning: 299 - "..."` headers
 
-    @functools.cached_property
+    _output: tables.Output | None = dataclasses.field(default=None, init=False, repr=False)
+
+    @property
     def output(self) -> tables.Output:
         """What the client asked for: the object, a Table, or PartialObjectMetadata (JSON or YAML)."""
-        return tables.wanted_output(self.request.headers.get("accept"))
+        if self._output is None:  # not functools.cached_property: on 3.11 it takes a lock each first read
+            self._output = tables.wanted_output(self.request.headers.get("accept"))
+        return self._output
 
     @property
     def media(self) -> str:

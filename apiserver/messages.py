@@ -19,21 +19,21 @@ class FirstHeaders(Headers):
     """Headers whose lookups by name see each header's first value, as Starlette's do."""
 
     def __init__(self, scope: Any) -> None:
-        super().__init__(scope=scope)
-        self._first = {name.decode("latin-1"): value for name, value in reversed(self._list)}
+        self._list = scope["headers"]  # as Starlette's Headers(scope=...) keeps it
+        self._first: dict[bytes, bytes] = dict(reversed(self._list))  # names arrive lower-cased (ASGI)
 
     def get(self, key: str, default: Any = None) -> Any:
-        value = self._first.get(key.lower())
+        value = self._first.get(key.lower().encode("latin-1"))
         return default if value is None else value.decode("latin-1")
 
     def __getitem__(self, key: str) -> str:
-        value = self._first.get(key.lower())
+        value = self._first.get(key.lower().encode("latin-1"))
         if value is None:
             raise KeyError(key)
         return value.decode("latin-1")
 
     def __contains__(self, key: Any) -> bool:
-        return isinstance(key, str) and key.lower() in self._first
+        return isinstance(key, str) and key.lower().encode("latin-1") in self._first
 
 
 class ApiRequest(Request):

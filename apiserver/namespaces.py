@@ -57,9 +57,11 @@ class NamespaceLifecycle:
             raise Forbidden.of("", "namespaces", ctx.name, "this namespace may not be deleted")
 
     async def _namespace(self, name: str) -> Obj | None:
-        cache = self.res.cache(namespaces_type(self.registry))
-        await cache.ready()
-        return cache.objects.get(namespaces_type(self.registry).key(None, name))
+        rt = namespaces_type(self.registry)
+        cache = self.res.cache(rt)
+        if not cache.loaded:  # every namespaced create asks: no coroutine once the cache is up
+            await cache.ready()
+        return cache.objects.get(rt.key(None, name))
 
 
 def _terminating(_key: str, obj: Obj) -> bool:

@@ -41,23 +41,28 @@ class _Random:
     releases the GIL: with the store's writer thread busy, every uid then waited for the GIL again."""
 
     def __init__(self) -> None:
-        self.pool, self.at = b"", 0
+        self.pool, self.at = "", 0
 
-    def take16(self) -> bytes:
-        if self.at + 16 > len(self.pool):
-            self.pool, self.at = os.urandom(4096), 0
-        self.at += 16
-        return self.pool[self.at - 16 : self.at]
+    def hex16(self) -> str:
+        """16 random bytes as 32 hex digits."""
+        at = self.at
+        if at + 32 > len(self.pool):
+            self.pool, at = os.urandom(4096).hex(), 0
+        self.at = at + 32
+        return self.pool[at : at + 32]
 
 
 _random = _Random()
-os.register_at_fork(after_in_child=lambda: setattr(_random, "pool", b""))  # never share draws with a child
+os.register_at_fork(after_in_child=lambda: setattr(_random, "pool", ""))  # never share draws with a child
 
 
 def new_uid() -> str:
     """A random (version 4, RFC 4122 variant) UUID, as kube's uuid.NewUUID."""
-    h = _random.take16().hex()
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+    h = _random.hex16()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
+
+
+_VARIANT = {d: "89ab"[int(d, 16) & 3] for d in "0123456789abcdef"}  # RFC 4122: the top bits of byte 8 are 10
 
 
 def generate_name(prefix: str) -> str:

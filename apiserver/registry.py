@@ -6,6 +6,7 @@ removing a type at runtime never touches the HTTP routes.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -100,7 +101,8 @@ class ResourceType:
     crd: dict[str, Any] | None = field(default=None, hash=False, compare=False)
     storage_version: str = ""
 
-    @property
+    # Read on every request: computed once per type (the instance dict takes them; the type is frozen).
+    @functools.cached_property
     def api_version(self) -> str:
         return f"{self.group}/{self.version}" if self.group else self.version
 
@@ -108,7 +110,7 @@ class ResourceType:
     def list_kind(self) -> str:
         return self.kind + "List"
 
-    @property
+    @functools.cached_property
     def storage_prefix(self) -> str:
         """kube's etcd layout: core kinds at /registry/<resource>/, others under their group."""
         base = f"/registry/{self.group}/{self.plural}/" if self.group else f"/registry/{self.plural}/"

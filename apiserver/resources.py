@@ -99,12 +99,18 @@ def storage_error(err: StoreError, ctx: Ctx) -> ApiError:
 class Admission(Protocol):
     """The admission chain as Resources calls it (apiserver/admissions.py adapts admission/)."""
 
+    @property
+    def active(self) -> bool:
+        """Whether any webhook or policy is configured: without, mutate and validate do nothing."""
+
     async def mutate(self, ctx: Ctx, operation: str, obj: Obj | None, old: Obj | None) -> Obj | None: ...
 
     async def validate(self, ctx: Ctx, operation: str, obj: Obj | None, old: Obj | None) -> None: ...
 
 
 class NoAdmission:
+    active = False
+
     async def mutate(self, ctx: Ctx, operation: str, obj: Obj | None, old: Obj | None) -> Obj | None:
         return obj
 
@@ -158,7 +164,8 @@ class Resources:
 
     async def get(self, ctx: Ctx) -> Obj:
         cache = self.cache(ctx.rt)
-        await cache.ready()
+        if not cache.loaded:
+            await cache.ready()
         obj = cache.objects.get(ctx.rt.key(ctx.namespace, ctx.name))
         if obj is None:
             raise NotFound.of(ctx.rt.group, ctx.rt.plural, ctx.name)
@@ -174,7 +181,8 @@ class Resources:
         key = ctx.rt.key(ctx.namespace, ctx.name)
         if not fresh:
             cache = self.cache(ctx.rt)
-            await cache.ready()
+            if not cache.loaded:
+                await cache.ready()
             cached = cache.objects.get(key)
             if cached is not None:
                 return cached, int(cached["metadata"]["resourceVersion"]), False
@@ -209,7 +217,7 @@ class Resources:
         for admit in self.admit:
             await admit(ctx, obj)
         # kube's order: mutating admission sees the defaulted object before PrepareForCreate
-        mutated = await self.admission.mutate(ctx, "CREATE", obj, None)
+        mutated = await self.admission.mutate(ctx, "CREATE", obj, None) if self.admission.active else obj
         admitted_as_is = mutated is None or mutated is obj
         obj = mutated if mutated is not None else obj
         meta = objects.meta(obj)
@@ -219,14 +227,15 @@ class Resources:
             meta["generation"] = 1
         if "status" in rt.subresources:
             obj.pop("status", None)
-        if not admitted_as_is:  # metadata a webhook changed is checked again
+        if not admitted_as_is:  # a webhook's object is checked and defaulted again, as kube's dispatcher does
             self._validate_meta(ctx, obj)
-        rt.strategy.default(obj)
+            rt.strategy.default(obj)
         rt.strategy.prepare_for_create(obj)
         omit_empty_meta(obj)
         self._check(ctx, obj, rt.strategy.validate(obj) + rt.strategy.validate_create(obj))
         obj = self._track(ctx, None, obj)
-        await self.admission.validate(ctx, "CREATE", obj, None)
+        if self.admission.active:
+            await self.admission.validate(ctx, "CREATE", obj, None)
         for hook in self.before_create:
             await hook(ctx, obj)
         if ctx.dry_run:
@@ -518,7 +527,7 @@ def fieldvalidation_schema(rt: ResourceType) -> SchemaNode | None:
 def omit_empty_meta(obj: Obj) -> None:
     """ObjectMeta's maps and lists are `omitempty` in kube: an empty one is not stored or served."""
     meta = obj.get("metadata")
-    if isinstance(meta, dict):
+    if isinstance(meta, dict) and not meta.keys().isdisjoint(OMIT_EMPTY_META):
         for field in OMIT_EMPTY_META:
             if field in meta and meta[field] in ({}, [], None):
                 del meta[field]

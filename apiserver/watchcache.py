@@ -287,6 +287,11 @@ class WatchCache:
         self.start()
         await self._ready.wait()
 
+    @property
+    def loaded(self) -> bool:
+        """Whether `ready()` would return at once."""
+        return self._ready.is_set()
+
     async def _run(self) -> None:
         while True:
             try:
@@ -423,7 +428,7 @@ class WatchCache:
 
     async def wait_for(self, revision: int, *, timeout: float = 3.0) -> None:
         """Wait until the cache has applied `revision` (kube waits up to 3 s, then 'Too large')."""
-        if not self._ready.is_set():
+        if not self.loaded:
             await self.ready()
         if self.revision >= revision:
             return

@@ -86,6 +86,8 @@ def is_dns1123_label(value: str) -> list[str]:
 
 def is_dns1123_subdomain(value: str) -> list[str]:
     """A DNS subdomain, the default rule for object names, as validation.IsDNS1123Subdomain."""
+    if len(value) <= DNS1123_SUBDOMAIN_MAX_LENGTH and _DNS1123_SUBDOMAIN_RE.fullmatch(value):
+        return []  # the usual name; the pattern admits ASCII only, so its length is its byte length
     errs: list[str] = []
     if _byte_len(value) > DNS1123_SUBDOMAIN_MAX_LENGTH:
         errs.append(_max_len_characters(DNS1123_SUBDOMAIN_MAX_LENGTH))
@@ -412,6 +414,9 @@ def effective_namespace(meta: Mapping[str, Any], request_namespace: str) -> str:
 
 
 def _validate_names(meta: Mapping[str, Any], name_rule: str, path: str) -> list[FieldError]:
+    name = meta.get("name")
+    if type(name) is str and name and "generateName" not in meta:  # the usual metadata: a name only
+        return [invalid(f"{path}.name", name, msg) for msg in validate_name(name, rule=name_rule)]
     name, generate_name = _string(meta, "name"), _string(meta, "generateName")
     errs = [invalid(f"{path}.generateName", generate_name, msg)
             for msg in (validate_name(generate_name, rule=name_rule, prefix=True) if generate_name else [])]

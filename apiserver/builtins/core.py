@@ -18,6 +18,7 @@ import hashlib
 import ipaddress
 import json
 import re
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -390,7 +391,7 @@ MAX_SECRET_SIZE = 1024 * 1024  # core.MaxSecretSize, also the limit for configma
 IMMUTABLE_SET_MSG = "field is immutable when `immutable` is set"
 
 
-def _data_key_errors(keys: list[str], path: str) -> list[FieldError]:
+def _data_key_errors(keys: Iterable[str], path: str) -> list[FieldError]:
     return [invalid(f"{path}[{key}]", key, msg) for key in keys for msg in is_config_map_key(key)]
 
 
@@ -417,14 +418,18 @@ class ConfigMapStrategy(Strategy):
 
     def validate(self, obj: Obj) -> list[FieldError]:
         errs: list[FieldError] = []
-        typed(obj.get("immutable"), "boolean", "immutable", errs)
-        data = get_str_map(obj, "data", "data", errs)
-        binary = get_str_map(obj, "binaryData", "binaryData", errs)
-        errs.extend(_data_key_errors(list(data), "data"))
-        errs.extend(invalid(f"data[{key}]", key, "duplicate of key present in binaryData")
-                    for key in data if key in binary)
-        errs.extend(_data_key_errors(list(binary), "binaryData"))
-        size = sum(len(v) if v.isascii() else len(v.encode()) for v in data.values())
+        if "immutable" in obj:
+            typed(obj["immutable"], "boolean", "immutable", errs)
+        data = get_str_map(obj, "data", "data", errs) if "data" in obj else {}
+        binary = get_str_map(obj, "binaryData", "binaryData", errs) if "binaryData" in obj else {}
+        errs.extend(_data_key_errors(data, "data"))
+        if binary:
+            errs.extend(invalid(f"data[{key}]", key, "duplicate of key present in binaryData")
+                        for key in data if key in binary)
+            errs.extend(_data_key_errors(binary, "binaryData"))
+        size = 0
+        for v in data.values():
+            size += len(v) if v.isascii() else len(v.encode())
         for key, value in binary.items():
             if (problem := base64_error(value)) is not None:
                 errs.append(invalid(f"binaryData[{key}]", value, problem))
