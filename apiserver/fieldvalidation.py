@@ -249,10 +249,10 @@ def _known_members(value: Any, schema: SchemaNode | None, custom: bool) -> int:
         value, schema, custom = stack.pop()
         if type(value) is dict:
             count += len(value)
-            if schema is None or not _checked_object(schema, custom):
+            table = None if schema is None else _members_table(schema, custom)
+            if table is None:  # members unchecked: only their own members count
                 stack.extend((m, None, custom) for m in value.values() if type(m) is dict or type(m) is list)
                 continue
-            table = _members_table(schema, custom)
             for key, member in value.items():
                 found = table.get(key)
                 if found is None:
@@ -271,16 +271,18 @@ def _known_members(value: Any, schema: SchemaNode | None, custom: bool) -> int:
 
 # Each schema's members as _member finds them, by name: a dict lookup per member of a request body (an LRU
 # cache hashes the schema, the name and the flag each time). A map's tables stop growing at _TABLE_SIZE.
-_TABLES: dict[tuple[SchemaNode, bool], dict[str, tuple[bool, SchemaNode | None, bool]]] = {}
+_TABLES: dict[tuple[SchemaNode, bool], dict[str, tuple[bool, SchemaNode | None, bool]] | None] = {}
 _TABLE_SIZE = 1024
 
 
-def _members_table(schema: SchemaNode, custom: bool) -> dict[str, tuple[bool, SchemaNode | None, bool]]:
-    table = _TABLES.get((schema, custom))
-    if table is None:
-        if len(_TABLES) >= 65536:  # as _member's cache: nodes come and go with CRDs
-            _TABLES.clear()
-        table = _TABLES[(schema, custom)] = {}
+def _members_table(schema: SchemaNode, custom: bool) -> dict[str, tuple[bool, SchemaNode | None, bool]] | None:
+    """The table of an object's members under `schema`, None when they are not checked (_checked_object)."""
+    key = (schema, custom)
+    if key in _TABLES:
+        return _TABLES[key]
+    if len(_TABLES) >= 65536:  # as _member's cache: nodes come and go with CRDs
+        _TABLES.clear()
+    table = _TABLES[key] = {} if _checked_object(schema, custom) else None
     return table
 
 

@@ -37,19 +37,18 @@ class FirstHeaders(Headers):
 
 
 class ApiRequest(Request):
+    def __init__(self, scope: Any, receive: Any) -> None:
+        super().__init__(scope, receive)
+        self._headers: Headers = FirstHeaders(scope)  # every API request reads some
+        self._read: bytes | None = None  # the body, once read (no AttributeError raised to find out)
+
     @property
     def headers(self) -> Headers:
-        try:
-            return self._headers
-        except AttributeError:
-            self._headers: Headers = FirstHeaders(self.scope)
-            return self._headers
+        return self._headers
 
     async def body(self) -> bytes:
-        try:
-            return self._body
-        except AttributeError:
-            pass
+        if self._read is not None:
+            return self._read
         if self._stream_consumed:
             raise RuntimeError("Stream consumed")
         chunks: list[bytes] = []
@@ -64,8 +63,8 @@ class ApiRequest(Request):
                 self._is_disconnected = True
                 raise ClientDisconnect()
         self._stream_consumed = True
-        self._body: bytes = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        return self._body
+        self._body = self._read = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return self._read
 
 
 _MEDIA_HEADERS: dict[str, bytes] = {}
