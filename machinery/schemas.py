@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
+import importlib.util
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -29,9 +31,19 @@ _MAX_REF_HOPS = 32  # a guard against reference cycles; the real definitions res
 @functools.cache
 def definitions() -> dict[str, Any]:
     """Definition name -> JSON schema (`$defs` of the package's file). Shared: never mutate it."""
-    source = importlib.resources.files(_PACKAGE).joinpath(_DEFINITIONS)
-    loaded: dict[str, Any] = orjson.loads(source.read_bytes())["$defs"]
+    loaded: dict[str, Any] = orjson.loads(_definitions_file())["$defs"]
     return loaded
+
+
+def _definitions_file() -> bytes:
+    """The file's bytes, read from the package's folder without importing the package: its __init__ imports
+    jsonschema, which took ~0.1 s of the first create after start-up (the first field validation)."""
+    spec = importlib.util.find_spec(_PACKAGE)
+    for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+        path = Path(folder, _DEFINITIONS)
+        if path.is_file():
+            return path.read_bytes()
+    return importlib.resources.files(_PACKAGE).joinpath(_DEFINITIONS).read_bytes()  # e.g. installed zipped
 
 
 @functools.cache
