@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 
 from apiserver import fieldvalidation as fv
@@ -67,6 +68,33 @@ def pod_template(container: str) -> str:
 def test_builtin_kinds_are_checked_against_their_definitions(body: bytes, unknown: list[str],
                                                              duplicates: list[str]) -> None:
     assert fv.check_fields(None, body, DEPLOYMENT) == (unknown, duplicates)
+
+
+@pytest.mark.parametrize("body", [
+    dep(),
+    dep(metadata='"name": "web", "name": "other"'),
+    dep('"replicas": 1, "foo": 2'),
+    dep(metadata='"name": "web", "annotations": {"path": "C:\\\\dir", "path": "D:\\\\dir"}'),  # backslashes only
+    dep(metadata='"name": "web", "annotations": {"path": "C:\\\\dir", "other": "x"}'),
+    dep(metadata='"name": "web", "annotations": {"q\\"k": "1", "q\\"k": "2"}'),  # escaped quotes in a name
+    dep(metadata='"name": "web", "annotations": {"a": "say \\"hi\\": 1", "a": "2"}'),  # and a value like a name
+    dep(metadata='"name": "web", "labels" : {"a" :"1", "a"\n: "2"}'),  # space before the colon
+    b'{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"w","name":"v"},"spec":{"replicas":1}}',
+])
+def test_the_decoded_body_gives_what_the_full_parse_gives(body: bytes) -> None:
+    """The fast path (member counts of the decoded object against the names in the text) and the full
+    parse of the raw body must agree, escaped quotes, backslashes and spacing included."""
+    assert fv.check_fields(orjson.loads(body), body, DEPLOYMENT) == fv.check_fields(None, body, DEPLOYMENT)
+
+
+def test_a_map_with_more_keys_than_a_members_table_keeps_is_still_checked() -> None:
+    """A map's member table stops growing at _TABLE_SIZE keys; the ones past it are still looked up."""
+    keys = [f"k{i}" for i in range(fv._TABLE_SIZE + 200)]
+    data = ", ".join(f'"{k}": "v"' for k in keys)
+    body = f'{{"metadata": {{"name": "c"}}, "data": {{{data}, "k1100": "again"}}, "dta": 1}}'.encode()
+    assert fv.check_fields(orjson.loads(body), body, CONFIG_MAP) == (["dta"], ["data.k1100"])
+    clean = f'{{"metadata": {{"name": "c"}}, "data": {{{data}}}}}'.encode()
+    assert fv.check_fields(orjson.loads(clean), clean, CONFIG_MAP) == ([], [])
 
 
 def test_errors_come_in_document_order_as_kube_reports_them() -> None:
