@@ -156,17 +156,27 @@ class Checkpointer:
         self._thread = threading.Thread(target=self._run, name="store-checkpointer", daemon=True)
         self._thread.start()
 
+    @property
+    def unfinished(self) -> bool:
+        """Whether the WAL has grown long: the committer should `finish` a checkpoint between two commits."""
+        return self._finish
+
+    def finish(self, writer: Any) -> None:
+        """Copy the rest of the WAL on `writer`, the DBAPI connection that commits, between two of its commits
+        (none can land beside it, so the copy can complete and the next commit starts the WAL over)."""
+        try:
+            cursor = writer.cursor()
+            busy, _, _ = cursor.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            cursor.close()
+            self._finish = bool(busy)  # busy: the thread is copying; try again after the next batch
+        except sqlite3.Error as err:
+            log.debug("checkpoint: %s", err)
+
     def committed(self, writer: Any, pages: int) -> None:
-        """After a commit of about `pages` pages, with the DBAPI connection that made it (the writer thread's,
-        or the event loop's: a checkpoint the committer finishes must see no commit beside it)."""
+        """After a commit of about `pages` pages, with the DBAPI connection that made it if the checkpoint is to
+        be finished on it now (the writer thread's; the event loop hands that to the thread, see SQLStore)."""
         if self._finish and writer is not None:
-            try:
-                cursor = writer.cursor()
-                busy, _, _ = cursor.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                cursor.close()
-                self._finish = bool(busy)  # busy: the thread is copying; try again after the next batch
-            except sqlite3.Error as err:
-                log.debug("checkpoint: %s", err)
+            self.finish(writer)
             return
         self._pending += pages
         if self._pending >= CHECKPOINT_PAGES:
@@ -222,6 +232,14 @@ class Database:
         connection if it has one (SQLite: checkpoints, see Checkpointer)."""
         if self.checkpointer is not None:
             self.checkpointer.committed(writer, pages)
+
+    @property
+    def unfinished_checkpoint(self) -> bool:
+        return self.checkpointer is not None and self.checkpointer.unfinished
+
+    def finish_checkpoint(self, writer: Any) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.finish(writer)
 
     def dispose(self) -> None:
         if self.checkpointer is not None:

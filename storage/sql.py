@@ -82,6 +82,13 @@ _Committed = tuple[int, int, _Latest | None]
 _STOP = object()
 
 
+class _Finish:
+    """The writer thread finishes a WAL checkpoint (see SQLStore._finish_checkpoint)."""
+
+
+_FINISH = _Finish()
+
+
 _Get = tuple[str, int | None, "asyncio.Future[KeyValue]"]  # key, revision, the caller's future
 
 
@@ -126,6 +133,7 @@ class SQLStore:
         self._iconn: Any = None  # the loop's DBAPI connection for those commits (busy timeout 0)
         self._pending: list[_Write] = []  # writes waiting for the loop's next commit (_flush)
         self._in_thread = 0  # writes and jobs handed to the writer thread and not yet answered
+        self._finishing = False  # a checkpoint's finish is handed to the writer thread
         self._gets: list[_Get] = []  # gets waiting for the next batch (see get)
         self._getting = False  # a batch of gets is being read
 
@@ -353,7 +361,7 @@ class SQLStore:
 
     # ---- writes ----------------------------------------------------------------------------
 
-    def _submit(self, item: _Write | _Job) -> None:
+    def _submit(self, item: _Write | _Job | _Finish) -> None:
         """Hand a write or a job to the writer thread (on the loop: _in_thread counts it)."""
         if self._thread is None:
             raise StoreUnavailable("store is closed")
@@ -387,13 +395,30 @@ class SQLStore:
             outcome = self._commit_writes(writes, inline=True)
             if outcome is not None:
                 self._deliver(writes, outcome)
-                self._after_commit(self._iconn, _pages(writes))
+                self._after_commit(None, _pages(writes))
+                self._finish_checkpoint()
                 return
         for w in writes:
             try:
                 self._submit(w)
             except StoreUnavailable as err:
                 _resolve(w[4], None, err)
+
+    def _finish_checkpoint(self) -> None:
+        """A long WAL is copied by the writer thread, not here: copying the rest of it and syncing took the loop
+        1-9 ms. Writes arriving meanwhile queue behind it there (_in_thread), so no commit lands beside it."""
+        assert self._db is not None
+        if self._finishing or not self._db.unfinished_checkpoint:
+            return
+        try:
+            self._submit(_FINISH)
+        except StoreUnavailable:
+            return
+        self._finishing = True
+
+    def _finished(self) -> None:
+        self._in_thread -= 1
+        self._finishing = False
 
     def _from_thread(self, writes: list[_Write], outcome: list[_Committed | StoreError] | StoreError) -> None:
         self._in_thread -= len(writes)
@@ -438,6 +463,8 @@ class SQLStore:
                 for job in batch:
                     if isinstance(job, _Job):
                         self._run_job(job)
+                    elif job is _FINISH:
+                        self._run_finish()
         if self._wconn is not None:
             self._wconn.close()
             self._wconn = None
@@ -641,6 +668,14 @@ class SQLStore:
         fut: asyncio.Future[Any] = self._loop.create_future()
         self._submit(_Job(fn, fut))
         return await fut
+
+    def _run_finish(self) -> None:
+        assert self._db is not None
+        try:
+            self._db.finish_checkpoint(self._wconn or self._writer_connection(inline=False))
+        except Exception as err:  # the writer thread must survive it; the next commit tries again
+            log.warning("finishing a checkpoint: %s", err)
+        self._call_in_loop(self._finished)
 
     def _run_job(self, job: _Job) -> None:
         assert self._db is not None

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from storage import schema
 from storage.interface import Event
 from storage.sql import MAX_BATCH, SQLStore
 
@@ -165,3 +166,34 @@ async def test_a_flush_commits_at_most_a_batch_at_a_time(store: SQLStore) -> Non
     kvs = await asyncio.gather(*(store.create(f"/b/{i}", b"v") for i in range(2 * MAX_BATCH + 7)))
     assert sorted(kv.mod_revision for kv in kvs) == list(range(1, 2 * MAX_BATCH + 8))
     assert sizes == [MAX_BATCH, MAX_BATCH, 7]
+
+
+async def test_a_long_wal_is_finished_by_the_writer_thread_while_writes_queue_behind_it(
+        db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Copying the rest of a long WAL (and syncing) took the loop 1-9 ms: the loop hands it to the writer
+    thread, and the writes that arrive meanwhile commit there after it, in order."""
+    monkeypatch.setattr(schema, "CHECKPOINT_PAGES", 8)  # small thresholds: a few batches make the WAL "long"
+    monkeypatch.setattr(schema, "WAL_RESTART_PAGES", 16)
+    finished_on: list[int] = []
+    finish = schema.Checkpointer.finish
+
+    def spy(self: schema.Checkpointer, writer: Any) -> None:
+        finished_on.append(threading.get_ident())
+        finish(self, writer)
+
+    monkeypatch.setattr(schema.Checkpointer, "finish", spy)
+    s = SQLStore(f"sqlite:///{db}", busy_timeout=10.0, compact_interval=0)
+    await s.start()
+    try:
+        value = b"x" * 3000
+        for batch in range(40):
+            kvs = await asyncio.gather(*(s.create(f"/k/{batch:02}/{i:02}", value) for i in range(20)))
+            assert sorted(kv.mod_revision for kv in kvs) == list(range(batch * 20 + 1, batch * 20 + 21))
+        await _until(lambda: not s._in_thread)
+        assert finished_on, "the WAL never grew long enough to be finished"
+        assert threading.get_ident() not in finished_on, "a checkpoint was finished on the event loop"
+        assert s._iconn is not None, "the loop committed too"
+        items, _, _ = await s.range("/k/")
+        assert len(items) == 800
+    finally:
+        await s.close()
