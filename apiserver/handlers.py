@@ -100,14 +100,15 @@ class Call:
                                     headers=headers, conditions=printers.conditions_for(rt.group, rt.plural),
                                     type_name=tables.go_type(rt.group, rt.kind, custom=rt.schema is not None))
 
-    async def answer(self, obj: Obj, status: int = 200) -> Response:
-        """`render(obj)`, answered; the cache's own object as plain JSON is its kept encoding (WatchCache.json)."""
+    async def answer(self, obj: Obj, status: int = 200, *, keep: bool = True) -> Response:
+        """`render(obj)`, answered; the cache's own object as plain JSON is its kept encoding (WatchCache.json),
+        made and kept now unless `keep` is false (a write's answer, see WatchCache.json)."""
         shown = await self.render(obj)
         if shown is not obj or self.media != codec.JSON:
             return self.respond(shown, status)
         meta = obj.get("metadata") or {}
         rt = self.ctx.rt
-        data = self.res.cache(rt).json(rt.key(meta.get("namespace"), str(meta.get("name") or "")), obj)
+        data = self.res.cache(rt).json(rt.key(meta.get("namespace"), str(meta.get("name") or "")), obj, keep=keep)
         return self.warned(Reply(data, status, self.output.content_type))
 
     async def render_list(self, listed: Listed) -> Response:
@@ -281,7 +282,7 @@ async def create(call: Call) -> Response:
     check_type(call, obj)
     call.ctx.dry_run = dry_run(call)
     created = await call.res.create(call.ctx, obj)
-    return await call.answer(created, 201)
+    return await call.answer(created, 201, keep=False)
 
 
 async def update(call: Call) -> Response:
@@ -302,7 +303,7 @@ async def update(call: Call) -> Response:
     rv = (obj.get("metadata") or {}).get("resourceVersion")
     updated = await call.res.update(call.ctx, replace, precondition_rv=str(rv) if rv else None,
                                     precondition_uid=uid if isinstance(uid, str) else None)
-    return await call.answer(updated)
+    return await call.answer(updated, keep=False)
 
 
 async def _update_scale(call: Call, new_scale: Callable[[Obj], Obj]) -> Response:
@@ -354,7 +355,7 @@ async def patch(call: Call) -> Response:
         return result
 
     # A patch that sets metadata.resourceVersion is a precondition, else it is retried on conflict.
-    return await call.answer(await call.res.update(call.ctx, patched))
+    return await call.answer(await call.res.update(call.ctx, patched), keep=False)
 
 
 def field_manager(call: Call) -> str:
@@ -390,12 +391,12 @@ async def server_side_apply_patch(call: Call) -> Response:
                                  kind=rt.kind, reset_fields=resets)
 
     try:
-        return await call.answer(await call.res.update(ctx, merged))
+        return await call.answer(await call.res.update(ctx, merged), keep=False)
     except NotFound:
         if ctx.subresource:
             raise
     created = await call.res.create(ctx, merged(None))
-    return await call.answer(created, 201)
+    return await call.answer(created, 201, keep=False)
 
 
 async def delete(call: Call) -> Response:

@@ -180,7 +180,7 @@ async def test_a_joined_reply_sends_head_parts_and_tail_in_pieces_of_the_stated_
         assert len(messages) > 4  # more than one piece of parts
 
 
-async def test_gets_and_write_answers_are_the_kept_json_of_the_current_object(
+async def test_gets_keep_the_json_of_the_current_object_and_write_answers_leave_it_to_them(
         api_and_server: tuple[httpx.AsyncClient, Server]) -> None:
     api, srv = api_and_server
     cache = _cache(srv)
@@ -192,15 +192,19 @@ async def test_gets_and_write_answers_are_the_kept_json_of_the_current_object(
     await _create(api, "warm-up")
     key = "/registry/configmaps/default/one"
     resp = await api.post(CM, json={"metadata": {"name": "one"}, "data": {"a": "1"}})
-    assert resp.status_code == 201 and resp.content == cache._json[key]  # the create's answer is kept
+    assert resp.status_code == 201 and key not in cache._json  # a write's answer is not kept (WatchCache.json)
     got = await api.get(f"{CM}/one")
-    assert got.content == resp.content
+    assert got.content == resp.content == cache._json[key]  # the get's is, and is the same JSON
     body = got.json()
     body["data"] = {"a": "2"}
     put = await api.put(f"{CM}/one", json=body)
-    assert put.status_code == 200 and put.json()["data"] == {"a": "2"}
+    assert put.status_code == 200 and put.json()["data"] == {"a": "2"} and key not in cache._json
     assert (await api.get(f"{CM}/one")).content == put.content == cache._json[key]
+    patched = await api.patch(f"{CM}/one", json={"data": {"a": "3"}},
+                              headers={"content-type": "application/merge-patch+json"})
+    assert patched.status_code == 200 and key not in cache._json
+    assert (await api.get(f"{CM}/one")).content == patched.content == cache._json[key]
     dry = await api.post(CM + "?dryRun=All", json={"metadata": {"name": "two"}})
     assert dry.status_code == 201 and "/registry/configmaps/default/two" not in cache._json
-    assert (await api.get(f"{CM}/one", headers={"accept": "application/yaml"})).text.count("a: '2'") == 1
+    assert (await api.get(f"{CM}/one", headers={"accept": "application/yaml"})).text.count("a: '3'") == 1
     assert cache._budget.used == _kept_bytes(cache)
