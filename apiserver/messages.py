@@ -40,15 +40,15 @@ class ApiRequest(Request):
     def __init__(self, scope: Any, receive: Any) -> None:
         super().__init__(scope, receive)
         self._headers: Headers = FirstHeaders(scope)  # every API request reads some
-        self._read: bytes | None = None  # the body, once read (no AttributeError raised to find out)
 
     @property
     def headers(self) -> Headers:
         return self._headers
 
     async def body(self) -> bytes:
-        if self._read is not None:
-            return self._read
+        read: bytes | None = getattr(self, "_body", None)  # getattr's default: no AttributeError is raised
+        if read is not None:
+            return read
         if self._stream_consumed:
             raise RuntimeError("Stream consumed")
         chunks: list[bytes] = []
@@ -63,8 +63,8 @@ class ApiRequest(Request):
                 self._is_disconnected = True
                 raise ClientDisconnect()
         self._stream_consumed = True
-        self._body = self._read = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        return self._read
+        self._body: bytes = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return self._body
 
 
 _MEDIA_HEADERS: dict[str, bytes] = {}
